@@ -13,9 +13,12 @@
 
 namespace tessera::format {
 
+/// A set of row ids. Debian's CRoaring (0.2.x) declares Roaring64Map in the global namespace.
+using RowIdSet = ::Roaring64Map;
+
 /// Serialize a set of row ids.
-std::string EncodeDeletionFile(const roaring::Roaring64Map& row_ids);
+std::string EncodeDeletionFile(const RowIdSet& row_ids);
 /// Errors: kCorruption on a bad magic, checksum, truncation; never crashes.
-Result<roaring::Roaring64Map> DecodeDeletionFile(std::string_view bytes);
+Result<RowIdSet> DecodeDeletionFile(std::string_view bytes);
 
 }  // namespace tessera::format

@@ -1,0 +1,128 @@
+// Table: a directory of immutable fragments plus a chain of versions.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tessera/options.h"
+#include "tessera/record_batch.h"
+#include "tessera/result.h"
+#include "tessera/schema.h"
+
+namespace tessera {
+
+namespace table {
+class Snapshot;
+class TableStore;
+}  // namespace table
+
+/// One committed version, as read back from its manifest.
+struct VersionInfo {
+  uint64_t version = 0;
+  int64_t timestamp_us = 0;  ///< commit time, µs since the epoch
+  std::string operation;     ///< "create", "add", "delete", "restore", "overwrite", ...
+  uint64_t base_version = 0;
+  int64_t duration_us = 0;
+  int64_t num_rows = 0;       ///< live rows in this version
+  int64_t num_fragments = 0;
+  int64_t rows_added = 0;
+  int64_t rows_deleted = 0;
+};
+
+struct AddResult {
+  uint64_t version = 0;
+  uint64_t first_row_id = 0;  ///< the rows got ids [first_row_id, first_row_id + num_rows)
+  int64_t num_rows = 0;
+};
+
+struct DeleteResult {
+  uint64_t version = 0;       ///< 0 when nothing matched and nothing was committed
+  int64_t num_deleted_rows = 0;
+};
+
+/// A handle on a table. A writable handle always reads the latest committed version (it
+/// checks for newer versions before every read, so rows committed by any process are visible
+/// as soon as their Add returned). A handle moved to an older version with Checkout() is
+/// read-only until CheckoutLatest().
+/// Thread-safe: any number of threads may use one handle at once.
+class Table {
+ public:
+  ~Table();
+  Table(const Table&) = delete;
+  Table& operator=(const Table&) = delete;
+
+  /// Create a table at `uri` (a directory). Errors: kAlreadyExists (mode kCreate),
+  /// kInvalidArgument (kExistOk with a different schema), kIOError.
+  static Result<std::unique_ptr<Table>> Create(std::string_view uri, const Schema& schema,
+                                               CreateMode mode = CreateMode::kCreate,
+                                               const TableOptions& options = {});
+  /// Open the table at `uri` at its latest version. Errors: kNotFound, kCorruption.
+  static Result<std::unique_ptr<Table>> Open(std::string_view uri, const TableOptions& options = {});
+
+  const std::string& uri() const { return uri_; }
+  /// The schema of the version this handle reads.
+  Schema schema() const;
+  /// The version this handle reads (refreshed to the latest for a writable handle).
+  Result<uint64_t> version();
+  bool read_only() const;
+
+  /// Append `batch` as one fragment and commit one version. The batch's columns are matched
+  /// by name (any order). Errors: kInvalidArgument on a schema mismatch, wrong vector
+  /// dimension, NaN/Inf in a vector, null in a non-nullable column (nothing is written);
+  /// kConflict when commit attempts are exhausted; kIOError/kResourceExhausted from storage
+  /// (the table stays at its last version).
+  Result<AddResult> Add(const RecordBatch& batch);
+  /// Delete every row matching `where` and commit. Errors: kInvalidArgument (bad filter).
+  Result<DeleteResult> DeleteRows(std::string_view where);
+  /// Count live rows, optionally only those matching `where`.
+  Result<int64_t> CountRows(std::string_view where = {});
+  /// Return the matching rows in row-id order, concatenated into one batch.
+  Result<RecordBatch> Scan(const ScanOptions& options = {});
+  /// Call `visit` with each non-empty batch of matching rows, fragment by fragment, without
+  /// materializing the whole result. Stops at the first error `visit` returns.
+  Status ScanBatches(const ScanOptions& options,
+                     const std::function<Status(const RecordBatch&)>& visit);
+  /// Return the live rows with the given row ids, in the given order. Errors: kNotFound
+  /// naming the first id that is not a live row.
+  Result<RecordBatch> Take(std::span<const uint64_t> row_ids,
+                           const std::vector<std::string>& columns = {});
+
+  /// List every version still on disk, oldest first.
+  Result<std::vector<VersionInfo>> ListVersions();
+  /// Move this handle to `version` (read-only). Errors: kNotFound.
+  Status Checkout(uint64_t version);
+  /// Move this handle to the version tagged `tag` (read-only). Errors: kNotFound.
+  Status CheckoutTag(std::string_view tag);
+  /// Move this handle back to the latest version and make it writable again.
+  Status CheckoutLatest();
+  /// Commit the state of `version` as a new latest version. Errors: kNotFound.
+  Result<uint64_t> Restore(uint64_t version);
+
+  /// Tag `version`; a tagged version is never cleaned up. Errors: kAlreadyExists,
+  /// kNotFound (no such version), kInvalidArgument (bad name: use [A-Za-z0-9._-]).
+  Status CreateTag(std::string_view name, uint64_t version);
+  Status DeleteTag(std::string_view name);
+  Result<std::map<std::string, uint64_t>> ListTags();
+
+  /// Internal: the snapshot this handle reads (refreshed first if writable).
+  Result<std::shared_ptr<const table::Snapshot>> CurrentSnapshot();
+
+ private:
+  Table(std::string uri, std::unique_ptr<table::TableStore> store,
+        std::shared_ptr<const table::Snapshot> snapshot);
+
+  const std::string uri_;
+  std::unique_ptr<table::TableStore> store_;
+  mutable std::mutex mu_;
+  std::shared_ptr<const table::Snapshot> snapshot_;  // GUARDED_BY(mu_)
+  bool read_only_ = false;                           // GUARDED_BY(mu_)
+};
+
+}  // namespace tessera

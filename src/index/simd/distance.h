@@ -1,0 +1,45 @@
+// src/index/simd/distance.h: the only SIMD header other code includes.
+// Kernels for L2, dot and cosine, on float vectors and on 8-bit scalar-quantized codes, with
+// runtime dispatch (AVX-512, AVX2+FMA, scalar). The CPU is detected once; the environment
+// variable TESSERA_SIMD=scalar|avx2|avx512 forces a level (never above what the CPU has).
+#pragma once
+
+#include <cstdint>
+
+namespace tessera::index::simd {
+
+enum class SimdLevel { kScalar = 0, kAvx2 = 1, kAvx512 = 2 };
+
+/// Return "scalar", "avx2" or "avx512".
+const char* SimdLevelName(SimdLevel level);
+
+/// A table of kernels of one instruction set. All pointers are non-null. Inputs need no
+/// particular alignment. `dim` >= 0.
+struct DistanceKernels {
+  SimdLevel level;
+  /// Sum over d of (a[d] - b[d])^2.
+  float (*l2_squared)(const float* a, const float* b, int32_t dim);
+  /// Sum over d of a[d] * b[d].
+  float (*dot)(const float* a, const float* b, int32_t dim);
+  /// One query against `n` contiguous row-major vectors: out[i] = l2_squared(q, base + i*dim).
+  void (*l2_squared_batch)(const float* query, const float* base, int64_t n, int32_t dim,
+                           float* out);
+  /// out[i] = dot(q, base + i*dim).
+  void (*dot_batch)(const float* query, const float* base, int64_t n, int32_t dim, float* out);
+  /// Distance between a float query and an SQ8 code, decoded per dimension d as
+  /// vmin[d] + code[d] * vscale[d]: sum of (q[d] - decoded[d])^2.
+  float (*l2_squared_sq8)(const float* query, const uint8_t* code, const float* vmin,
+                          const float* vscale, int32_t dim);
+  /// Sum of q[d] * decoded[d].
+  float (*dot_sq8)(const float* query, const uint8_t* code, const float* vmin,
+                   const float* vscale, int32_t dim);
+};
+
+/// The best kernels for this CPU, honouring TESSERA_SIMD. Thread-safe.
+const DistanceKernels& BestKernels();
+/// The kernels of `level`, or nullptr if not compiled in or not supported by this CPU.
+const DistanceKernels* KernelsFor(SimdLevel level);
+/// The highest level this CPU supports.
+SimdLevel DetectCpuLevel();
+
+}  // namespace tessera::index::simd

@@ -1,0 +1,40 @@
+#include "table/snapshot.h"
+
+#include <algorithm>
+
+namespace tessera::table {
+
+Snapshot::Snapshot(format::Manifest manifest, format::RowIdSet deleted)
+    : manifest_(std::move(manifest)), deleted_(std::move(deleted)) {
+  for (size_t frag = 0; frag < manifest_.fragments.size(); ++frag) {
+    const format::FragmentMeta& meta = manifest_.fragments[frag];
+    num_stored_rows_ += meta.num_rows;
+    int64_t row_idx = 0;
+    for (const format::RowIdRange& range : meta.row_ids) {
+      ranges_.push_back({range.start, range.end, static_cast<int>(frag), row_idx});
+      row_idx += static_cast<int64_t>(range.end - range.start);
+    }
+  }
+  std::sort(ranges_.begin(), ranges_.end(),
+            [](const RangeEntry& a, const RangeEntry& b) { return a.start < b.start; });
+}
+
+Result<Snapshot::RowLocation> Snapshot::Locate(uint64_t row_id) const {
+  auto it = std::upper_bound(ranges_.begin(), ranges_.end(), row_id,
+                             [](uint64_t id, const RangeEntry& e) { return id < e.start; });
+  if (it == ranges_.begin()) return Status::NotFound("row id ", row_id, " does not exist");
+  --it;
+  if (row_id >= it->end) return Status::NotFound("row id ", row_id, " does not exist");
+  return RowLocation{it->fragment_index, it->first_row_idx + static_cast<int64_t>(row_id - it->start)};
+}
+
+std::vector<uint64_t> ExpandRowIds(const format::FragmentMeta& fragment) {
+  std::vector<uint64_t> ids;
+  ids.reserve(static_cast<size_t>(fragment.num_rows));
+  for (const format::RowIdRange& range : fragment.row_ids) {
+    for (uint64_t id = range.start; id < range.end; ++id) ids.push_back(id);
+  }
+  return ids;
+}
+
+}  // namespace tessera::table

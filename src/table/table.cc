@@ -1,0 +1,483 @@
+#include "tessera/table.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "expr/filter.h"
+#include "table/snapshot.h"
+#include "table/table_store.h"
+
+namespace tessera {
+namespace {
+
+using table::Snapshot;
+using table::TableStore;
+
+io::FileSystem* FileSystemOf(const TableOptions& options) {
+  return options.file_system != nullptr ? options.file_system : io::LocalFileSystem();
+}
+
+// Reorder `batch`'s columns (matched by name) to `schema`, filling absent nullable columns with
+// nulls, and check every value a table must never hold.
+Result<RecordBatch> ConformBatch(const RecordBatch& batch, const Schema& schema) {
+  for (const Field& field : batch.schema().fields()) {
+    if (schema.FieldIndex(field.name) < 0) {
+      return Status::InvalidArgument("unknown column '", field.name, "' (table schema: ",
+                                     schema.ToString(), ")");
+    }
+  }
+  std::vector<Array> columns;
+  columns.reserve(schema.fields().size());
+  for (const Field& field : schema.fields()) {
+    const int index = batch.schema().FieldIndex(field.name);
+    if (index < 0) {
+      if (!field.nullable) return Status::InvalidArgument("missing column '", field.name, "'");
+      ArrayBuilder nulls(field.type);
+      for (int64_t row = 0; row < batch.num_rows(); ++row) nulls.AppendNull();
+      columns.push_back(nulls.Finish());
+      continue;
+    }
+    const Array& array = batch.column(index);
+    if (!(array.type() == field.type)) {
+      if (array.type().id == TypeId::kVector && field.type.id == TypeId::kVector) {
+        return Status::InvalidArgument("column '", field.name, "' has vector dimension ",
+                                       array.type().dim, ", table expects ", field.type.dim);
+      }
+      return Status::InvalidArgument("column '", field.name, "' has type ",
+                                     array.type().ToString(), ", table expects ",
+                                     field.type.ToString());
+    }
+    if (!field.nullable && array.null_count() > 0) {
+      return Status::InvalidArgument("column '", field.name, "' is not nullable but has ",
+                                     array.null_count(), " nulls");
+    }
+    if (field.type.id == TypeId::kVector) {
+      for (int64_t row = 0; row < array.length(); ++row) {
+        if (array.IsNull(row)) continue;
+        for (float v : array.Vector(row)) {
+          if (!std::isfinite(v)) {
+            return Status::InvalidArgument("column '", field.name, "' row ", row, " holds ",
+                                           std::isnan(v) ? "NaN" : "an infinite value",
+                                           " (vectors must be finite)");
+          }
+        }
+      }
+    }
+    columns.push_back(array);
+  }
+  return RecordBatch::Make(schema, std::move(columns));
+}
+
+// Rows of a fragment that pass deletions and the filter.
+Result<std::vector<int64_t>> SelectRows(const RecordBatch& batch, const std::vector<uint64_t>& ids,
+                                        const Snapshot& snapshot, const expr::Filter* filter) {
+  std::vector<uint8_t> pass;
+  if (filter != nullptr) {
+    TESSERA_ASSIGN_OR_RETURN(pass, filter->Evaluate(batch));
+  }
+  std::vector<int64_t> rows;
+  rows.reserve(static_cast<size_t>(batch.num_rows()));
+  const bool any_deleted = !snapshot.deleted().isEmpty();
+  for (int64_t row = 0; row < batch.num_rows(); ++row) {
+    if (filter != nullptr && !pass[row]) continue;
+    if (any_deleted && snapshot.IsDeleted(ids[row])) continue;
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+Result<std::unique_ptr<expr::Filter>> ParseWhere(std::string_view where, const Schema& schema) {
+  if (where.empty()) return std::unique_ptr<expr::Filter>();
+  TESSERA_ASSIGN_OR_RETURN(expr::Filter filter, expr::Filter::Parse(where, schema));
+  return std::make_unique<expr::Filter>(std::move(filter));
+}
+
+// Visit the live rows of `snapshot` matching `filter`, fragment by fragment: `visit` gets the
+// fragment's batch, its row ids and the selected row indices.
+Status ForEachMatch(
+    TableStore* store, const Snapshot& snapshot, const expr::Filter* filter,
+    const std::function<Status(const RecordBatch&, const std::vector<uint64_t>&,
+                               const std::vector<int64_t>&)>& visit) {
+  for (const format::FragmentMeta& fragment : snapshot.manifest().fragments) {
+    if (filter != nullptr && !filter->MayMatch(fragment.stats, fragment.num_rows)) continue;
+    TESSERA_ASSIGN_OR_RETURN(RecordBatch batch, store->ReadFragment(fragment));
+    const std::vector<uint64_t> ids = table::ExpandRowIds(fragment);
+    TESSERA_ASSIGN_OR_RETURN(std::vector<int64_t> rows, SelectRows(batch, ids, snapshot, filter));
+    if (rows.empty()) continue;
+    TESSERA_RETURN_IF_ERROR(visit(batch, ids, rows));
+  }
+  return Status::OK();
+}
+
+format::Manifest NextManifestFrom(const Snapshot& latest) {
+  format::Manifest next = latest.manifest();
+  next.transaction = {};
+  return next;
+}
+
+}  // namespace
+
+Table::Table(std::string uri, std::unique_ptr<TableStore> store,
+             std::shared_ptr<const Snapshot> snapshot)
+    : uri_(std::move(uri)), store_(std::move(store)), snapshot_(std::move(snapshot)) {}
+
+Table::~Table() = default;
+
+Result<std::unique_ptr<Table>> Table::Create(std::string_view uri, const Schema& schema,
+                                             CreateMode mode, const TableOptions& options) {
+  if (schema.num_fields() == 0) return Status::InvalidArgument("create: schema has no columns");
+  io::FileSystem* fs = FileSystemOf(options);
+  auto store = std::make_unique<TableStore>(fs, std::string(uri), options.max_commit_attempts);
+  TESSERA_RETURN_IF_ERROR(fs->CreateDirs(std::string(uri)));
+  TESSERA_ASSIGN_OR_RETURN(uint64_t latest_version, store->LatestVersion());
+  std::shared_ptr<const Snapshot> latest;
+  if (latest_version > 0) {
+    if (mode == CreateMode::kCreate) {
+      return Status::AlreadyExists("table '", uri, "' already exists");
+    }
+    TESSERA_ASSIGN_OR_RETURN(latest, store->LoadSnapshot(latest_version));
+    if (mode == CreateMode::kExistOk) {
+      if (!(latest->schema() == schema)) {
+        return Status::InvalidArgument("table '", uri, "' exists with schema ",
+                                       latest->schema().ToString(), ", not ", schema.ToString());
+      }
+      return std::unique_ptr<Table>(new Table(std::string(uri), std::move(store), latest));
+    }
+  }
+  format::TransactionMeta txn;
+  txn.operation = latest ? "overwrite" : "create";
+  auto build = [&](const Snapshot* base, std::span<const format::TransactionMeta>)
+      -> Result<format::Manifest> {
+    if (base != nullptr && mode == CreateMode::kCreate) {
+      return Status::AlreadyExists("table '", uri, "' already exists");
+    }
+    format::Manifest next;
+    next.schema = schema;
+    if (base != nullptr) {
+      // Overwrite: a new, empty version; row ids keep growing so they are never reused.
+      next.next_row_id = base->manifest().next_row_id;
+      next.next_fragment_id = base->manifest().next_fragment_id;
+      next.stream_checkpoints = base->manifest().stream_checkpoints;
+    }
+    return next;
+  };
+  auto committed = store->Commit(latest, txn, build);
+  if (!committed.ok()) {
+    if (committed.status().IsAlreadyExists() && mode == CreateMode::kExistOk) {
+      return Open(uri, options);
+    }
+    return committed.status();
+  }
+  std::shared_ptr<const Snapshot> snapshot = committed->snapshot;
+  if (!snapshot) {
+    TESSERA_ASSIGN_OR_RETURN(snapshot, store->LoadSnapshot(committed->version));
+  }
+  return std::unique_ptr<Table>(new Table(std::string(uri), std::move(store), std::move(snapshot)));
+}
+
+Result<std::unique_ptr<Table>> Table::Open(std::string_view uri, const TableOptions& options) {
+  auto store = std::make_unique<TableStore>(FileSystemOf(options), std::string(uri),
+                                            options.max_commit_attempts);
+  TESSERA_ASSIGN_OR_RETURN(uint64_t latest, store->LatestVersion());
+  if (latest == 0) return Status::NotFound("no table at '", uri, "'");
+  TESSERA_ASSIGN_OR_RETURN(auto snapshot, store->LoadSnapshot(latest));
+  return std::unique_ptr<Table>(new Table(std::string(uri), std::move(store), std::move(snapshot)));
+}
+
+Result<std::shared_ptr<const Snapshot>> Table::CurrentSnapshot() {
+  std::shared_ptr<const Snapshot> current;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    current = snapshot_;
+    if (read_only_) return current;
+  }
+  TESSERA_ASSIGN_OR_RETURN(auto latest, store_->Refresh(current));
+  if (latest != current) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!read_only_ && snapshot_->version() < latest->version()) snapshot_ = latest;
+  }
+  return latest;
+}
+
+Schema Table::schema() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return snapshot_->schema();
+}
+
+Result<uint64_t> Table::version() {
+  TESSERA_ASSIGN_OR_RETURN(auto snapshot, CurrentSnapshot());
+  return snapshot->version();
+}
+
+bool Table::read_only() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return read_only_;
+}
+
+Result<AddResult> Table::Add(const RecordBatch& batch) {
+  if (read_only()) return Status::InvalidArgument("table is checked out read-only at an old version");
+  TESSERA_ASSIGN_OR_RETURN(auto base, CurrentSnapshot());
+  const Schema schema = base->schema();
+  TESSERA_ASSIGN_OR_RETURN(RecordBatch conformed, ConformBatch(batch, schema));
+  if (conformed.num_rows() == 0) return Status::InvalidArgument("add: batch has no rows");
+  TESSERA_ASSIGN_OR_RETURN(format::FragmentMeta fragment, store_->WriteFragment(conformed));
+  format::TransactionMeta txn;
+  txn.operation = "add";
+  txn.rows_added = conformed.num_rows();
+  uint64_t first_row_id = 0;
+  auto build = [&](const Snapshot* latest, std::span<const format::TransactionMeta>)
+      -> Result<format::Manifest> {
+    if (!(latest->schema() == schema)) {
+      return Status::InvalidArgument("add: the table schema changed concurrently to ",
+                                     latest->schema().ToString());
+    }
+    format::Manifest next = NextManifestFrom(*latest);
+    format::FragmentMeta meta = fragment;
+    meta.id = next.next_fragment_id++;
+    first_row_id = next.next_row_id;
+    meta.row_ids = {{next.next_row_id, next.next_row_id + static_cast<uint64_t>(meta.num_rows)}};
+    next.next_row_id += static_cast<uint64_t>(meta.num_rows);
+    next.fragments.push_back(std::move(meta));
+    return next;
+  };
+  auto committed = store_->Commit(base, txn, build);
+  if (!committed.ok()) {
+    // The data file is an orphan; cleanup removes it after its grace period.
+    return committed.status().WithContext("add");
+  }
+  if (committed->snapshot) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!read_only_ && snapshot_->version() < committed->version) snapshot_ = committed->snapshot;
+  }
+  return AddResult{committed->version, first_row_id, conformed.num_rows()};
+}
+
+Result<DeleteResult> Table::DeleteRows(std::string_view where) {
+  if (read_only()) return Status::InvalidArgument("table is checked out read-only at an old version");
+  if (where.empty()) return Status::InvalidArgument("delete: empty filter (use 'true' to delete all)");
+  // A delete whose rows were concurrently deleted or restored away is re-run from the start on
+  // the newer version, so that its deletion file never overlaps another one in force.
+  for (int run = 0; run < 20; ++run) {
+    TESSERA_ASSIGN_OR_RETURN(auto base, CurrentSnapshot());
+    TESSERA_ASSIGN_OR_RETURN(auto filter, ParseWhere(where, base->schema()));
+    format::RowIdSet matched;
+    TESSERA_RETURN_IF_ERROR(ForEachMatch(
+        store_.get(), *base, filter.get(),
+        [&](const RecordBatch&, const std::vector<uint64_t>& ids, const std::vector<int64_t>& rows) {
+          for (int64_t row : rows) matched.add(ids[row]);
+          return Status::OK();
+        }));
+    if (matched.isEmpty()) return DeleteResult{0, 0};
+    TESSERA_ASSIGN_OR_RETURN(format::DeletionFileMeta file, store_->WriteDeletionFile(matched));
+    format::TransactionMeta txn;
+    txn.operation = "delete";
+    txn.rows_deleted = file.num_rows;
+    txn.detail = nlohmann::json{{"where", std::string(where)}}.dump();
+    auto build = [&](const Snapshot* latest, std::span<const format::TransactionMeta> winners)
+        -> Result<format::Manifest> {
+      for (const format::TransactionMeta& winner : winners) {
+        if (winner.operation == "restore" || winner.operation == "overwrite") {
+          return Status::Conflict("delete: table was ", winner.operation, "d concurrently");
+        }
+      }
+      format::RowIdSet overlap = matched;
+      overlap &= latest->deleted();
+      if (!winners.empty() && !overlap.isEmpty()) {
+        return Status::Conflict("delete: some rows were deleted concurrently");
+      }
+      // Rows removed by a concurrent rewrite (compaction) keep their ids: nothing to rebase.
+      format::Manifest next = NextManifestFrom(*latest);
+      next.deletion_files.push_back(file);
+      return next;
+    };
+    auto committed = store_->Commit(base, txn, build);
+    if (committed.ok()) {
+      if (committed->snapshot) {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!read_only_ && snapshot_->version() < committed->version) snapshot_ = committed->snapshot;
+      }
+      return DeleteResult{committed->version, file.num_rows};
+    }
+    if (!committed.status().IsConflict()) return committed.status().WithContext("delete");
+    // Re-run on the newer version; this attempt's deletion file is an orphan.
+  }
+  return Status::Conflict("delete: gave up after repeated concurrent changes");
+}
+
+Result<int64_t> Table::CountRows(std::string_view where) {
+  TESSERA_ASSIGN_OR_RETURN(auto snapshot, CurrentSnapshot());
+  if (where.empty()) return snapshot->num_live_rows();
+  TESSERA_ASSIGN_OR_RETURN(auto filter, ParseWhere(where, snapshot->schema()));
+  int64_t count = 0;
+  TESSERA_RETURN_IF_ERROR(ForEachMatch(
+      store_.get(), *snapshot, filter.get(),
+      [&](const RecordBatch&, const std::vector<uint64_t>&, const std::vector<int64_t>& rows) {
+        count += static_cast<int64_t>(rows.size());
+        return Status::OK();
+      }));
+  return count;
+}
+
+Status Table::ScanBatches(const ScanOptions& options,
+                          const std::function<Status(const RecordBatch&)>& visit) {
+  TESSERA_ASSIGN_OR_RETURN(auto snapshot, CurrentSnapshot());
+  const Schema& schema = snapshot->schema();
+  for (const std::string& column : options.columns) {
+    if (schema.FieldIndex(column) < 0) {
+      return Status::InvalidArgument("unknown column '", column, "' (table schema: ",
+                                     schema.ToString(), ")");
+    }
+  }
+  TESSERA_ASSIGN_OR_RETURN(auto filter, ParseWhere(options.where, schema));
+  int64_t remaining = options.limit < 0 ? INT64_MAX : options.limit;
+  if (remaining == 0) return Status::OK();
+  Status stop = Status::Cancelled("limit reached");
+  Status st = ForEachMatch(
+      store_.get(), *snapshot, filter.get(),
+      [&](const RecordBatch& batch, const std::vector<uint64_t>& ids, std::vector<int64_t> rows) {
+        if (static_cast<int64_t>(rows.size()) > remaining) rows.resize(static_cast<size_t>(remaining));
+        remaining -= static_cast<int64_t>(rows.size());
+        RecordBatch out;
+        if (static_cast<int64_t>(rows.size()) == batch.num_rows()) {
+          out = batch;  // zero-copy: every row selected
+        } else if (rows.back() - rows.front() + 1 == static_cast<int64_t>(rows.size())) {
+          out = batch.Slice(rows.front(), static_cast<int64_t>(rows.size()));  // contiguous
+        } else {
+          out = batch.Take(rows);
+        }
+        if (!options.columns.empty()) {
+          TESSERA_ASSIGN_OR_RETURN(out, out.SelectColumns(options.columns));
+        }
+        if (options.with_row_id) {
+          ArrayBuilder row_ids(DataType::Int64());
+          for (int64_t row : rows) row_ids.AppendInt(static_cast<int64_t>(ids[row])).IgnoreError();
+          TESSERA_ASSIGN_OR_RETURN(out, out.AddColumn({"_rowid", DataType::Int64(), false},
+                                                      row_ids.Finish()));
+        }
+        TESSERA_RETURN_IF_ERROR(visit(out));
+        return remaining == 0 ? stop : Status::OK();
+      });
+  if (st.IsCancelled() && st.message() == stop.message()) return Status::OK();
+  return st;
+}
+
+Result<RecordBatch> Table::Scan(const ScanOptions& options) {
+  std::vector<RecordBatch> batches;
+  TESSERA_RETURN_IF_ERROR(ScanBatches(options, [&](const RecordBatch& batch) {
+    batches.push_back(batch);
+    return Status::OK();
+  }));
+  if (batches.size() == 1) return batches.front();
+  // The output schema: projected columns plus _rowid.
+  TESSERA_ASSIGN_OR_RETURN(auto snapshot, CurrentSnapshot());
+  RecordBatch empty = RecordBatch::Empty(snapshot->schema());
+  if (!options.columns.empty()) {
+    TESSERA_ASSIGN_OR_RETURN(empty, empty.SelectColumns(options.columns));
+  }
+  if (options.with_row_id) {
+    TESSERA_ASSIGN_OR_RETURN(empty, empty.AddColumn({"_rowid", DataType::Int64(), false},
+                                                    ArrayBuilder(DataType::Int64()).Finish()));
+  }
+  if (batches.empty()) return empty;
+  return RecordBatch::Concatenate(empty.schema(), batches);
+}
+
+Result<RecordBatch> Table::Take(std::span<const uint64_t> row_ids,
+                                const std::vector<std::string>& columns) {
+  TESSERA_ASSIGN_OR_RETURN(auto snapshot, CurrentSnapshot());
+  RecordBatchBuilder builder(snapshot->schema());
+  for (uint64_t id : row_ids) {
+    TESSERA_ASSIGN_OR_RETURN(Snapshot::RowLocation loc, snapshot->Locate(id));
+    if (snapshot->IsDeleted(id)) return Status::NotFound("row id ", id, " was deleted");
+    TESSERA_ASSIGN_OR_RETURN(
+        RecordBatch batch, store_->ReadFragment(snapshot->manifest().fragments[loc.fragment_index]));
+    for (int col = 0; col < batch.num_columns(); ++col) {
+      builder.column(col).AppendFrom(batch.column(col), loc.row_idx);
+    }
+  }
+  TESSERA_ASSIGN_OR_RETURN(RecordBatch out, builder.Finish());
+  if (columns.empty()) return out;
+  return out.SelectColumns(columns);
+}
+
+Result<std::vector<VersionInfo>> Table::ListVersions() {
+  TESSERA_ASSIGN_OR_RETURN(uint64_t latest, store_->LatestVersion());
+  std::vector<VersionInfo> versions;
+  for (uint64_t version = 1; version <= latest; ++version) {
+    auto manifest = store_->ReadManifest(version);
+    if (!manifest.ok()) {
+      if (manifest.status().IsNotFound()) continue;  // cleaned up
+      return manifest.status();
+    }
+    VersionInfo info;
+    info.version = version;
+    info.timestamp_us = manifest->transaction.timestamp_us;
+    info.operation = manifest->transaction.operation;
+    info.base_version = manifest->transaction.base_version;
+    info.duration_us = manifest->transaction.duration_us;
+    info.rows_added = manifest->transaction.rows_added;
+    info.rows_deleted = manifest->transaction.rows_deleted;
+    info.num_fragments = static_cast<int64_t>(manifest->fragments.size());
+    for (const auto& fragment : manifest->fragments) info.num_rows += fragment.num_rows;
+    for (const auto& file : manifest->deletion_files) info.num_rows -= file.num_rows;
+    versions.push_back(std::move(info));
+  }
+  return versions;
+}
+
+Status Table::Checkout(uint64_t version) {
+  TESSERA_ASSIGN_OR_RETURN(auto snapshot, store_->LoadSnapshot(version));
+  std::lock_guard<std::mutex> lock(mu_);
+  snapshot_ = std::move(snapshot);
+  read_only_ = true;
+  return Status::OK();
+}
+
+Status Table::CheckoutTag(std::string_view tag) {
+  TESSERA_ASSIGN_OR_RETURN(uint64_t version, store_->ReadTag(tag));
+  return Checkout(version);
+}
+
+Status Table::CheckoutLatest() {
+  TESSERA_ASSIGN_OR_RETURN(uint64_t latest, store_->LatestVersion());
+  TESSERA_ASSIGN_OR_RETURN(auto snapshot, store_->LoadSnapshot(latest));
+  std::lock_guard<std::mutex> lock(mu_);
+  snapshot_ = std::move(snapshot);
+  read_only_ = false;
+  return Status::OK();
+}
+
+Result<uint64_t> Table::Restore(uint64_t version) {
+  TESSERA_ASSIGN_OR_RETURN(format::Manifest target, store_->ReadManifest(version));
+  TESSERA_ASSIGN_OR_RETURN(uint64_t latest_version, store_->LatestVersion());
+  TESSERA_ASSIGN_OR_RETURN(auto base, store_->LoadSnapshot(latest_version));
+  format::TransactionMeta txn;
+  txn.operation = "restore";
+  txn.detail = "{\"restored_version\":" + std::to_string(version) + "}";
+  auto build = [&](const Snapshot* latest, std::span<const format::TransactionMeta>)
+      -> Result<format::Manifest> {
+    format::Manifest next = target;
+    next.transaction = {};
+    // Row ids and fragment ids are never reused; stream checkpoints only move forward.
+    next.next_row_id = std::max(target.next_row_id, latest->manifest().next_row_id);
+    next.next_fragment_id = std::max(target.next_fragment_id, latest->manifest().next_fragment_id);
+    next.stream_checkpoints = latest->manifest().stream_checkpoints;
+    return next;
+  };
+  TESSERA_ASSIGN_OR_RETURN(auto committed, store_->Commit(base, txn, build));
+  std::lock_guard<std::mutex> lock(mu_);
+  if (committed.snapshot && !read_only_) snapshot_ = committed.snapshot;
+  return committed.version;
+}
+
+Status Table::CreateTag(std::string_view name, uint64_t version) {
+  return store_->CreateTag(name, version);
+}
+
+Status Table::DeleteTag(std::string_view name) { return store_->DeleteTag(name); }
+
+Result<std::map<std::string, uint64_t>> Table::ListTags() { return store_->ListTags(); }
+
+}  // namespace tessera

@@ -1,0 +1,353 @@
+#include "table/table_store.h"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <random>
+#include <thread>
+
+#include "base/uuid.h"
+#include "format/arrow_ipc_writer.h"
+#include "format/deletion_file.h"
+
+namespace tessera::table {
+namespace {
+
+bool ValidTagName(std::string_view name) {
+  if (name.empty() || name.size() > 128 || name.front() == '.') return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+  });
+}
+
+Result<uint64_t> ParseUint(std::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
+  uint64_t value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size() || text.empty()) {
+    return Status::Corruption("not a number: '", text, "'");
+  }
+  return value;
+}
+
+void Backoff(int attempt) {
+  thread_local std::mt19937 rng(std::random_device{}());
+  const int cap_us = std::min(100000, 500 << std::min(attempt, 8));
+  std::uniform_int_distribution<int> dist(cap_us / 4, cap_us);
+  std::this_thread::sleep_for(std::chrono::microseconds(dist(rng)));
+}
+
+}  // namespace
+
+TableStore::TableStore(io::FileSystem* fs, std::string root, int max_commit_attempts)
+    : fs_(fs), root_(std::move(root)), max_commit_attempts_(std::max(1, max_commit_attempts)) {}
+
+std::string TableStore::ManifestPath(uint64_t version) const {
+  return Path(std::string(kVersionsDir) + "/" + std::to_string(version) + ".manifest");
+}
+
+Result<uint64_t> TableStore::LatestVersion() {
+  auto listing = fs_->ListDir(Path(kVersionsDir));
+  if (!listing.ok()) {
+    if (listing.status().IsNotFound()) return uint64_t{0};
+    return listing.status();
+  }
+  uint64_t latest = 0;
+  for (const io::FileInfo& info : *listing) {
+    std::string_view name = info.name;
+    if (!name.ends_with(".manifest") || name.starts_with(".")) continue;
+    name.remove_suffix(9);
+    auto version = ParseUint(name);
+    if (version.ok()) latest = std::max(latest, *version);
+  }
+  // A listing may lag behind a commit that raced with it: probe forward.
+  while (true) {
+    TESSERA_ASSIGN_OR_RETURN(bool next_exists, fs_->Exists(ManifestPath(latest + 1)));
+    if (!next_exists) break;
+    ++latest;
+  }
+  return latest;
+}
+
+Result<format::Manifest> TableStore::ReadManifest(uint64_t version) {
+  auto bytes = fs_->ReadFile(ManifestPath(version));
+  if (!bytes.ok()) {
+    if (bytes.status().IsNotFound()) return Status::NotFound("version ", version, " does not exist");
+    return bytes.status().WithContext("reading manifest of version ", version);
+  }
+  auto manifest = format::DecodeManifest(*bytes);
+  if (!manifest.ok()) return manifest.status().WithContext("manifest of version ", version);
+  if (manifest->version != version) {
+    return Status::Corruption("manifest file of version ", version, " holds version ",
+                              manifest->version);
+  }
+  return manifest;
+}
+
+Result<std::shared_ptr<const format::RowIdSet>> TableStore::ReadDeletionFile(
+    const std::string& path) {
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    auto it = deletions_.find(path);
+    if (it != deletions_.end()) return it->second;
+  }
+  TESSERA_ASSIGN_OR_RETURN(std::string bytes, fs_->ReadFile(Path(path)));
+  auto decoded = format::DecodeDeletionFile(bytes);
+  if (!decoded.ok()) return decoded.status().WithContext("deletion file ", path);
+  auto shared = std::make_shared<const format::RowIdSet>(std::move(decoded).value());
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  deletions_.emplace(path, shared);
+  return shared;
+}
+
+Result<std::shared_ptr<const Snapshot>> TableStore::LoadSnapshot(format::Manifest manifest) {
+  format::RowIdSet deleted;
+  for (const format::DeletionFileMeta& file : manifest.deletion_files) {
+    TESSERA_ASSIGN_OR_RETURN(auto ids, ReadDeletionFile(file.path));
+    deleted |= *ids;
+  }
+  return std::make_shared<const Snapshot>(std::move(manifest), std::move(deleted));
+}
+
+Result<std::shared_ptr<const Snapshot>> TableStore::LoadSnapshot(uint64_t version) {
+  TESSERA_ASSIGN_OR_RETURN(format::Manifest manifest, ReadManifest(version));
+  return LoadSnapshot(std::move(manifest));
+}
+
+Result<std::shared_ptr<const Snapshot>> TableStore::Refresh(std::shared_ptr<const Snapshot> current) {
+  uint64_t version = current->version();
+  while (true) {
+    TESSERA_ASSIGN_OR_RETURN(bool next_exists, fs_->Exists(ManifestPath(version + 1)));
+    if (!next_exists) break;
+    ++version;
+  }
+  if (version == current->version()) return current;
+  return LoadSnapshot(version);
+}
+
+Result<format::FragmentMeta> TableStore::WriteFragment(const RecordBatch& batch) {
+  format::FragmentMeta meta;
+  meta.path = std::string(kDataDir) + "/" + base::NewUuid() + ".arrow";
+  meta.num_rows = batch.num_rows();
+  meta.stats = ComputeColumnStats(batch);
+  const std::string path = Path(meta.path);
+  TESSERA_RETURN_IF_ERROR(fs_->CreateDirs(Path(kDataDir)));
+  TESSERA_ASSIGN_OR_RETURN(auto file, fs_->NewWritableFile(path));
+  auto written = format::WriteArrowIpcFile(file.get(), batch);
+  Status st = written.ok() ? file->Sync() : written.status();
+  Status closed = file->Close();
+  if (st.ok()) st = closed;
+  if (st.ok()) st = fs_->SyncDir(Path(kDataDir));
+  if (!st.ok()) {
+    fs_->DeleteFile(path).IgnoreError();  // best effort: an orphan is harmless
+    return st.WithContext("writing data file ", meta.path);
+  }
+  meta.size_bytes = *written;
+  return meta;
+}
+
+Result<format::DeletionFileMeta> TableStore::WriteDeletionFile(const format::RowIdSet& row_ids) {
+  format::DeletionFileMeta meta;
+  meta.path = std::string(kDeletionsDir) + "/" + base::NewUuid() + ".del";
+  meta.num_rows = static_cast<int64_t>(row_ids.cardinality());
+  TESSERA_RETURN_IF_ERROR(fs_->CreateDirs(Path(kDeletionsDir)));
+  Status st = io::WriteFileDurably(fs_, Path(meta.path), format::EncodeDeletionFile(row_ids));
+  if (st.ok()) st = fs_->SyncDir(Path(kDeletionsDir));
+  if (!st.ok()) {
+    fs_->DeleteFile(Path(meta.path)).IgnoreError();
+    return st.WithContext("writing deletion file ", meta.path);
+  }
+  return meta;
+}
+
+Result<std::shared_ptr<const format::ArrowIpcFileReader>> TableStore::OpenFragment(
+    const std::string& path) {
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    auto it = fragments_.find(path);
+    if (it != fragments_.end()) return it->second;
+  }
+  TESSERA_ASSIGN_OR_RETURN(auto mapped, fs_->MapFile(Path(path)));
+  auto reader = format::ArrowIpcFileReader::Open(std::move(mapped));
+  if (!reader.ok()) return reader.status().WithContext("data file ", path);
+  std::shared_ptr<const format::ArrowIpcFileReader> shared = std::move(reader).value();
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  fragments_.emplace(path, shared);
+  return shared;
+}
+
+Result<RecordBatch> TableStore::ReadFragment(const format::FragmentMeta& fragment) {
+  TESSERA_ASSIGN_OR_RETURN(auto reader, OpenFragment(fragment.path));
+  auto batch = reader->ReadAll();
+  if (!batch.ok()) return batch.status().WithContext("data file ", fragment.path);
+  if (batch->num_rows() != fragment.num_rows) {
+    return Status::Corruption("data file ", fragment.path, " has ", batch->num_rows(),
+                              " rows, manifest says ", fragment.num_rows);
+  }
+  return batch;
+}
+
+Result<TableStore::Committed> TableStore::Commit(std::shared_ptr<const Snapshot> base,
+                                                format::TransactionMeta txn,
+                                                const BuildManifestFn& build) {
+  const int64_t start_us = base::NowMicros();
+  txn.uuid = base::NewUuid();
+  txn.base_version = base ? base->version() : 0;
+  std::shared_ptr<const Snapshot> latest = std::move(base);
+  std::vector<format::TransactionMeta> winners;
+  TESSERA_RETURN_IF_ERROR(fs_->CreateDirs(Path(kVersionsDir)));
+  for (int attempt = 0; attempt < max_commit_attempts_; ++attempt) {
+    TESSERA_ASSIGN_OR_RETURN(format::Manifest next, build(latest.get(), winners));
+    next.version = (latest ? latest->version() : 0) + 1;
+    next.transaction = txn;
+    next.transaction.timestamp_us = base::NowMicros();
+    next.transaction.duration_us = next.transaction.timestamp_us - start_us + txn.duration_us;
+    Status created = fs_->CreateExclusive(ManifestPath(next.version), format::EncodeManifest(next));
+    if (created.ok()) {
+      Committed committed;
+      committed.version = next.version;
+      committed.manifest = next;
+      auto snapshot = LoadSnapshot(std::move(next));
+      // Committed: a failure to read it back is not an error of the commit.
+      if (snapshot.ok()) committed.snapshot = std::move(snapshot).value();
+      return committed;
+    }
+    if (!created.ok() && !created.IsAlreadyExists()) {
+      // The outcome is unknown (e.g. the directory fsync failed after the link): resolve it by
+      // reading the manifest back, never by guessing.
+      auto written = ReadManifest(next.version);
+      if (written.ok() && written->transaction.uuid == txn.uuid) {
+        Committed committed;
+        committed.version = next.version;
+        committed.manifest = std::move(written).value();
+        return committed;
+      }
+      return created.WithContext("committing version ", next.version);
+    }
+    // Another writer won this version: read what it (and any later winner) did, and rebase.
+    uint64_t version = latest ? latest->version() : 0;
+    format::Manifest newest;
+    bool found = false;
+    while (true) {
+      auto manifest = ReadManifest(version + 1);
+      if (!manifest.ok()) {
+        if (manifest.status().IsNotFound()) break;
+        return manifest.status();
+      }
+      ++version;
+      winners.push_back(manifest->transaction);
+      newest = std::move(manifest).value();
+      found = true;
+    }
+    if (found) {
+      TESSERA_ASSIGN_OR_RETURN(latest, LoadSnapshot(std::move(newest)));
+    }
+    Backoff(attempt);
+  }
+  return Status::Conflict("commit of '", txn.operation, "' gave up after ", max_commit_attempts_,
+                          " attempts: other writers kept winning");
+}
+
+Status TableStore::CreateTag(std::string_view name, uint64_t version) {
+  if (!ValidTagName(name)) {
+    return Status::InvalidArgument("invalid tag name '", name, "' (use letters, digits, . _ -)");
+  }
+  TESSERA_ASSIGN_OR_RETURN(bool exists, fs_->Exists(ManifestPath(version)));
+  if (!exists) return Status::NotFound("version ", version, " does not exist");
+  TESSERA_RETURN_IF_ERROR(fs_->CreateDirs(Path(kTagsDir)));
+  Status st = fs_->CreateExclusive(Path(std::string(kTagsDir) + "/" + std::string(name)),
+                                   std::to_string(version) + "\n");
+  if (st.IsAlreadyExists()) return Status::AlreadyExists("tag '", name, "' already exists");
+  return st;
+}
+
+Status TableStore::DeleteTag(std::string_view name) {
+  if (!ValidTagName(name)) return Status::InvalidArgument("invalid tag name '", name, "'");
+  Status st = fs_->DeleteFile(Path(std::string(kTagsDir) + "/" + std::string(name)));
+  if (st.IsNotFound()) return Status::NotFound("tag '", name, "' does not exist");
+  if (st.ok()) st = fs_->SyncDir(Path(kTagsDir));
+  return st;
+}
+
+Result<uint64_t> TableStore::ReadTag(std::string_view name) {
+  if (!ValidTagName(name)) return Status::InvalidArgument("invalid tag name '", name, "'");
+  auto bytes = fs_->ReadFile(Path(std::string(kTagsDir) + "/" + std::string(name)));
+  if (!bytes.ok()) {
+    if (bytes.status().IsNotFound()) return Status::NotFound("tag '", name, "' does not exist");
+    return bytes.status();
+  }
+  auto version = ParseUint(*bytes);
+  if (!version.ok()) return version.status().WithContext("tag '", name, "'");
+  return version;
+}
+
+Result<std::map<std::string, uint64_t>> TableStore::ListTags() {
+  std::map<std::string, uint64_t> tags;
+  auto listing = fs_->ListDir(Path(kTagsDir));
+  if (!listing.ok()) {
+    if (listing.status().IsNotFound()) return tags;
+    return listing.status();
+  }
+  for (const io::FileInfo& info : *listing) {
+    if (info.is_dir || !ValidTagName(info.name)) continue;  // skips temp files
+    TESSERA_ASSIGN_OR_RETURN(uint64_t version, ReadTag(info.name));
+    tags.emplace(info.name, version);
+  }
+  return tags;
+}
+
+std::vector<format::ColumnStats> ComputeColumnStats(const RecordBatch& batch) {
+  constexpr size_t kMaxStatStringBytes = 64;
+  std::vector<format::ColumnStats> all;
+  for (int col = 0; col < batch.num_columns(); ++col) {
+    const Array& array = batch.column(col);
+    format::ColumnStats stats;
+    stats.field_index = col;
+    stats.null_count = array.null_count();
+    const TypeId type = array.type().id;
+    if (type == TypeId::kVector) continue;
+    bool have = false;
+    bool usable = true;
+    for (int64_t row = 0; row < array.length() && usable; ++row) {
+      if (array.IsNull(row)) continue;
+      Value value;
+      switch (type) {
+        case TypeId::kInt32:
+        case TypeId::kInt64:
+        case TypeId::kTimestamp: value = array.IntegerAt(row); break;
+        case TypeId::kFloat32:
+        case TypeId::kFloat64: {
+          const double v = array.NumberAt(row);
+          if (std::isnan(v)) continue;
+          value = v;
+          break;
+        }
+        case TypeId::kBool: value = array.Bool(row); break;
+        case TypeId::kUtf8: {
+          const std::string_view s = array.String(row);
+          if (s.size() > kMaxStatStringBytes) {
+            usable = false;
+            continue;
+          }
+          value = std::string(s);
+          break;
+        }
+        case TypeId::kVector: break;
+      }
+      if (!have) {
+        stats.min = value;
+        stats.max = value;
+        have = true;
+      } else {
+        if (value < stats.min) stats.min = value;
+        if (stats.max < value) stats.max = std::move(value);
+      }
+    }
+    if (!usable) stats.min = stats.max = std::monostate{};
+    all.push_back(std::move(stats));
+  }
+  return all;
+}
+
+}  // namespace tessera::table
