@@ -71,7 +71,8 @@ void BM_BaselineFileWriteFsync(benchmark::State& state) {
     int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY);
     fsync(dfd);
     close(dfd);
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                     .count());
   }
   state.SetItemsProcessed(state.iterations() * kRows);
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(bytes.size()));
@@ -84,8 +85,9 @@ BENCHMARK(BM_BaselineFileWriteFsync)->Unit(benchmark::kMillisecond)->Iterations(
 // Table::Add of one 1,000 x 768 batch: one fragment file plus one committed version.
 void BM_Add(benchmark::State& state) {
   const std::string dir = BenchDir("add");
-  auto table = Table::Create(dir + "/t", Schema::Parse("id:int64 not null,vector:vector[768]").value())
-                   .value();
+  auto table =
+      Table::Create(dir + "/t", Schema::Parse("id:int64 not null,vector:vector[768]").value())
+          .value();
   std::vector<RecordBatch> batches;
   for (int i = 0; i < 8; ++i) batches.push_back(MakeBatch(i * kRows));
   std::vector<double> ms;
@@ -94,12 +96,14 @@ void BM_Add(benchmark::State& state) {
     const auto start = std::chrono::steady_clock::now();
     auto result = table->Add(batches[n++ % batches.size()]);
     if (!result.ok()) state.SkipWithError(result.status().ToString().c_str());
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                     .count());
   }
   state.SetItemsProcessed(state.iterations() * kRows);
   state.SetBytesProcessed(state.iterations() * kRows * kDim * 4);
   ReportLatencies(state, ms);
-  if (g_fsync_p50_ms > 0) state.counters["p50_vs_fsync_baseline"] = Percentile(ms, 0.5) / g_fsync_p50_ms;
+  if (g_fsync_p50_ms > 0)
+    state.counters["p50_vs_fsync_baseline"] = Percentile(ms, 0.5) / g_fsync_p50_ms;
   std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_Add)->Unit(benchmark::kMillisecond)->Iterations(60);

@@ -55,10 +55,18 @@ class Array {
   bool IsValid(int64_t row) const;
   bool IsNull(int64_t row) const { return !IsValid(row); }
   /// Typed access. REQUIRES: the type matches and the row is valid.
-  int32_t Int32(int64_t row) const { return reinterpret_cast<const int32_t*>(values_.data)[offset_ + row]; }
-  int64_t Int64(int64_t row) const { return reinterpret_cast<const int64_t*>(values_.data)[offset_ + row]; }
-  float Float32(int64_t row) const { return reinterpret_cast<const float*>(values_.data)[offset_ + row]; }
-  double Float64(int64_t row) const { return reinterpret_cast<const double*>(values_.data)[offset_ + row]; }
+  int32_t Int32(int64_t row) const {
+    return reinterpret_cast<const int32_t*>(values_.data)[offset_ + row];
+  }
+  int64_t Int64(int64_t row) const {
+    return reinterpret_cast<const int64_t*>(values_.data)[offset_ + row];
+  }
+  float Float32(int64_t row) const {
+    return reinterpret_cast<const float*>(values_.data)[offset_ + row];
+  }
+  double Float64(int64_t row) const {
+    return reinterpret_cast<const double*>(values_.data)[offset_ + row];
+  }
   bool Bool(int64_t row) const;
   std::string_view String(int64_t row) const;
   /// The `dim` floats of row `row`. REQUIRES: type is kVector.
@@ -116,7 +124,8 @@ class RecordBatch {
   /// Return a batch holding the given rows, copied, in the given order.
   RecordBatch Take(std::span<const int64_t> rows) const;
   /// Concatenate batches of equal schemas into one (copies). Errors: kInvalidArgument.
-  static Result<RecordBatch> Concatenate(const Schema& schema, std::span<const RecordBatch> batches);
+  static Result<RecordBatch> Concatenate(const Schema& schema,
+                                         std::span<const RecordBatch> batches);
   /// Return a new batch with `array` appended as a column named `name`.
   Result<RecordBatch> AddColumn(Field field, Array array) const;
 

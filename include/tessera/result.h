@@ -12,15 +12,15 @@ namespace tessera {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(const T& value) : value_(value) {}  // NOLINT(google-explicit-constructor)
-  Result(T&& value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(const T& value) : value_(value) {}             // NOLINT(google-explicit-constructor)
+  Result(T&& value) : value_(std::move(value)) {}       // NOLINT(google-explicit-constructor)
   Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     if (status_.ok()) status_ = Status::Internal("Result constructed from an OK status");
   }
   template <typename U>
-    requires(std::is_convertible_v<U, T> && !std::is_same_v<std::decay_t<U>, T> &&
-             !std::is_same_v<std::decay_t<U>, Status>)
-  Result(U&& value) : value_(std::forward<U>(value)) {}  // NOLINT(google-explicit-constructor)
+  requires(std::is_convertible_v<U, T> && !std::is_same_v<std::decay_t<U>, T> &&
+           !std::is_same_v<std::decay_t<U>, Status>) Result(U&& value)
+      : value_(std::forward<U>(value)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return value_.has_value(); }
   const Status& status() const& { return status_; }
@@ -65,8 +65,8 @@ void Result<T>::CheckOk() const {
 
 }  // namespace tessera
 
-#define TESSERA_ASSIGN_OR_RETURN_IMPL(result_name, lhs, rexpr) \
-  auto result_name = (rexpr);                                  \
+#define TESSERA_ASSIGN_OR_RETURN_IMPL(result_name, lhs, rexpr)   \
+  auto result_name = (rexpr);                                    \
   if (!result_name.ok()) return std::move(result_name).status(); \
   lhs = std::move(result_name).value()
 

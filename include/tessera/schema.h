@@ -37,7 +37,9 @@ struct DataType {
   /// Return the canonical name, which Parse() accepts.
   std::string ToString() const;
 
-  bool is_integer() const { return id == TypeId::kInt32 || id == TypeId::kInt64 || id == TypeId::kTimestamp; }
+  bool is_integer() const {
+    return id == TypeId::kInt32 || id == TypeId::kInt64 || id == TypeId::kTimestamp;
+  }
   bool is_floating() const { return id == TypeId::kFloat32 || id == TypeId::kFloat64; }
   /// Bytes per value for fixed-width types (vector: 4 * dim); 0 for bool and utf8.
   int64_t byte_width() const;

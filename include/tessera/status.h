@@ -48,11 +48,11 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status OK() { return Status(); }
-#define TESSERA_STATUS_FACTORY(Name)                                       \
-  template <typename... Args>                                              \
-  static Status Name(Args&&... args) {                                     \
+#define TESSERA_STATUS_FACTORY(Name)                                                   \
+  template <typename... Args>                                                          \
+  static Status Name(Args&&... args) {                                                 \
     return Status(StatusCode::k##Name, internal::StrCat(std::forward<Args>(args)...)); \
-  }                                                                        \
+  }                                                                                    \
   bool Is##Name() const { return code_ == StatusCode::k##Name; }
   TESSERA_STATUS_FACTORY(InvalidArgument)
   TESSERA_STATUS_FACTORY(NotFound)
@@ -97,10 +97,10 @@ std::ostream& operator<<(std::ostream& out, const Status& status);
 #define TESSERA_CONCAT(a, b) TESSERA_CONCAT_IMPL(a, b)
 
 /// Evaluate `expr` (a Status or Result) and return its error from the enclosing function.
-#define TESSERA_RETURN_IF_ERROR(expr)                                  \
-  do {                                                                 \
+#define TESSERA_RETURN_IF_ERROR(expr)                                    \
+  do {                                                                   \
     ::tessera::Status _tessera_st = ::tessera::internal::AsStatus(expr); \
-    if (!_tessera_st.ok()) return _tessera_st;                         \
+    if (!_tessera_st.ok()) return _tessera_st;                           \
   } while (0)
 
 namespace tessera::internal {

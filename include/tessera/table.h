@@ -30,7 +30,7 @@ struct VersionInfo {
   std::string operation;     ///< "create", "add", "delete", "restore", "overwrite", ...
   uint64_t base_version = 0;
   int64_t duration_us = 0;
-  int64_t num_rows = 0;       ///< live rows in this version
+  int64_t num_rows = 0;  ///< live rows in this version
   int64_t num_fragments = 0;
   int64_t rows_added = 0;
   int64_t rows_deleted = 0;
@@ -43,7 +43,7 @@ struct AddResult {
 };
 
 struct DeleteResult {
-  uint64_t version = 0;       ///< 0 when nothing matched and nothing was committed
+  uint64_t version = 0;  ///< 0 when nothing matched and nothing was committed
   int64_t num_deleted_rows = 0;
 };
 
@@ -64,7 +64,8 @@ class Table {
                                                CreateMode mode = CreateMode::kCreate,
                                                const TableOptions& options = {});
   /// Open the table at `uri` at its latest version. Errors: kNotFound, kCorruption.
-  static Result<std::unique_ptr<Table>> Open(std::string_view uri, const TableOptions& options = {});
+  static Result<std::unique_ptr<Table>> Open(std::string_view uri,
+                                             const TableOptions& options = {});
 
   const std::string& uri() const { return uri_; }
   /// The schema of the version this handle reads.

@@ -42,10 +42,12 @@ Result<Array> Array::Make(DataType type, int64_t length, Buffer validity, Buffer
   }
   switch (type.id) {
     case TypeId::kBool:
-      if (values.size < BitmapBytes(end)) return Status::InvalidArgument("array: bool values too small");
+      if (values.size < BitmapBytes(end))
+        return Status::InvalidArgument("array: bool values too small");
       break;
     case TypeId::kUtf8: {
-      if (values.size < (end + 1) * 4) return Status::InvalidArgument("array: utf8 offsets too small");
+      if (values.size < (end + 1) * 4)
+        return Status::InvalidArgument("array: utf8 offsets too small");
       const auto* offsets = reinterpret_cast<const int32_t*>(values.data);
       if (length > 0) {
         if (offsets[offset] < 0 || offsets[end] < offsets[offset] || offsets[end] > data.size) {
@@ -104,26 +106,38 @@ int64_t Array::IntegerAt(int64_t row) const {
 
 double Array::NumberAt(int64_t row) const {
   switch (type_.id) {
-    case TypeId::kInt32: return Int32(row);
+    case TypeId::kInt32:
+      return Int32(row);
     case TypeId::kInt64:
-    case TypeId::kTimestamp: return static_cast<double>(Int64(row));
-    case TypeId::kFloat32: return Float32(row);
-    case TypeId::kFloat64: return Float64(row);
-    case TypeId::kBool: return Bool(row) ? 1 : 0;
-    default: return 0;
+    case TypeId::kTimestamp:
+      return static_cast<double>(Int64(row));
+    case TypeId::kFloat32:
+      return Float32(row);
+    case TypeId::kFloat64:
+      return Float64(row);
+    case TypeId::kBool:
+      return Bool(row) ? 1 : 0;
+    default:
+      return 0;
   }
 }
 
 Value Array::GetValue(int64_t row) const {
   if (!IsValid(row)) return std::monostate{};
   switch (type_.id) {
-    case TypeId::kInt32: return static_cast<int64_t>(Int32(row));
+    case TypeId::kInt32:
+      return static_cast<int64_t>(Int32(row));
     case TypeId::kInt64:
-    case TypeId::kTimestamp: return Int64(row);
-    case TypeId::kFloat32: return static_cast<double>(Float32(row));
-    case TypeId::kFloat64: return Float64(row);
-    case TypeId::kBool: return Bool(row);
-    case TypeId::kUtf8: return std::string(String(row));
+    case TypeId::kTimestamp:
+      return Int64(row);
+    case TypeId::kFloat32:
+      return static_cast<double>(Float32(row));
+    case TypeId::kFloat64:
+      return Float64(row);
+    case TypeId::kBool:
+      return Bool(row);
+    case TypeId::kUtf8:
+      return std::string(String(row));
     case TypeId::kVector: {
       auto span = Vector(row);
       return std::vector<float>(span.begin(), span.end());
@@ -239,7 +253,8 @@ Result<RecordBatch> RecordBatch::Concatenate(const Schema& schema,
                                        "' type mismatch");
       }
       const Array& array = batch.column(col);
-      for (int64_t row = 0; row < batch.num_rows(); ++row) builder.column(col).AppendFrom(array, row);
+      for (int64_t row = 0; row < batch.num_rows(); ++row)
+        builder.column(col).AppendFrom(array, row);
     }
   }
   return builder.Finish();
@@ -306,7 +321,8 @@ void ArrayBuilder::AppendNull() {
 Status ArrayBuilder::AppendInt(int64_t value) {
   switch (type_.id) {
     case TypeId::kInt32: {
-      if (value < std::numeric_limits<int32_t>::min() || value > std::numeric_limits<int32_t>::max()) {
+      if (value < std::numeric_limits<int32_t>::min() ||
+          value > std::numeric_limits<int32_t>::max()) {
         return Status::InvalidArgument("value ", value, " out of range for int32");
       }
       const int32_t v = static_cast<int32_t>(value);
@@ -405,12 +421,24 @@ void ArrayBuilder::AppendFrom(const Array& array, int64_t row) {
   switch (type_.id) {
     case TypeId::kInt32:
     case TypeId::kInt64:
-    case TypeId::kTimestamp: AppendInt(array.IntegerAt(row)).IgnoreError(); break;
-    case TypeId::kFloat32: AppendDouble(array.Float32(row)).IgnoreError(); break;
-    case TypeId::kFloat64: AppendDouble(array.Float64(row)).IgnoreError(); break;
-    case TypeId::kBool: AppendBool(array.Bool(row)).IgnoreError(); break;
-    case TypeId::kUtf8: AppendString(array.String(row)).IgnoreError(); break;
-    case TypeId::kVector: AppendVector(array.Vector(row)).IgnoreError(); break;
+    case TypeId::kTimestamp:
+      AppendInt(array.IntegerAt(row)).IgnoreError();
+      break;
+    case TypeId::kFloat32:
+      AppendDouble(array.Float32(row)).IgnoreError();
+      break;
+    case TypeId::kFloat64:
+      AppendDouble(array.Float64(row)).IgnoreError();
+      break;
+    case TypeId::kBool:
+      AppendBool(array.Bool(row)).IgnoreError();
+      break;
+    case TypeId::kUtf8:
+      AppendString(array.String(row)).IgnoreError();
+      break;
+    case TypeId::kVector:
+      AppendVector(array.Vector(row)).IgnoreError();
+      break;
   }
 }
 

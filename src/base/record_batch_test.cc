@@ -61,19 +61,20 @@ TEST(RecordBatchBuilderTest, BuildsEveryTypeWithNulls) {
   std::vector<RecordBatch> parts = {batch.Slice(0, 7), batch.Slice(7, 13)};
   RecordBatch whole = RecordBatch::Concatenate(batch.schema(), parts).value();
   for (int64_t row = 0; row < 20; ++row) {
-    for (int col = 0; col < 6; ++col) EXPECT_EQ(whole.column(col).GetValue(row), batch.column(col).GetValue(row));
+    for (int col = 0; col < 6; ++col)
+      EXPECT_EQ(whole.column(col).GetValue(row), batch.column(col).GetValue(row));
   }
 }
 
 TEST(RecordBatchBuilderTest, BadRowLeavesBuilderUnchanged) {
   RecordBatchBuilder builder(TestSchema());
-  std::vector<Value> bad = {Value(int64_t{1}), Value(), Value(), Value(), Value(),
-                            Value(std::vector<float>{1, 2})};
+  std::vector<Value> bad = {Value(int64_t{1}), Value(), Value(),
+                            Value(),           Value(), Value(std::vector<float>{1, 2})};
   Status st = builder.AppendRow(bad);
   EXPECT_TRUE(st.IsInvalidArgument());
   EXPECT_NE(st.message().find("dimension 2, expected 3"), std::string::npos) << st;
-  std::vector<Value> null_id = {Value(), Value(), Value(), Value(), Value(),
-                                Value(std::vector<float>{1, 2, 3})};
+  std::vector<Value> null_id = {Value(), Value(), Value(),
+                                Value(), Value(), Value(std::vector<float>{1, 2, 3})};
   EXPECT_TRUE(builder.AppendRow(null_id).IsInvalidArgument());
   RecordBatch batch = builder.Finish().value();
   EXPECT_EQ(batch.num_rows(), 0);

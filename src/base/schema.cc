@@ -10,8 +10,10 @@ namespace tessera {
 namespace {
 
 std::string_view Trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
   return text;
 }
 
@@ -49,14 +51,22 @@ Result<DataType> DataType::Parse(std::string_view text) {
 
 std::string DataType::ToString() const {
   switch (id) {
-    case TypeId::kInt32: return "int32";
-    case TypeId::kInt64: return "int64";
-    case TypeId::kFloat32: return "float32";
-    case TypeId::kFloat64: return "float64";
-    case TypeId::kBool: return "bool";
-    case TypeId::kUtf8: return "utf8";
-    case TypeId::kTimestamp: return "timestamp";
-    case TypeId::kVector: return "vector[" + std::to_string(dim) + "]";
+    case TypeId::kInt32:
+      return "int32";
+    case TypeId::kInt64:
+      return "int64";
+    case TypeId::kFloat32:
+      return "float32";
+    case TypeId::kFloat64:
+      return "float64";
+    case TypeId::kBool:
+      return "bool";
+    case TypeId::kUtf8:
+      return "utf8";
+    case TypeId::kTimestamp:
+      return "timestamp";
+    case TypeId::kVector:
+      return "vector[" + std::to_string(dim) + "]";
   }
   return "unknown";
 }
@@ -64,13 +74,17 @@ std::string DataType::ToString() const {
 int64_t DataType::byte_width() const {
   switch (id) {
     case TypeId::kInt32:
-    case TypeId::kFloat32: return 4;
+    case TypeId::kFloat32:
+      return 4;
     case TypeId::kInt64:
     case TypeId::kFloat64:
-    case TypeId::kTimestamp: return 8;
-    case TypeId::kVector: return 4 * static_cast<int64_t>(dim);
+    case TypeId::kTimestamp:
+      return 8;
+    case TypeId::kVector:
+      return 4 * static_cast<int64_t>(dim);
     case TypeId::kBool:
-    case TypeId::kUtf8: return 0;
+    case TypeId::kUtf8:
+      return 0;
   }
   return 0;
 }

@@ -1,12 +1,12 @@
 #include "base/uuid.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <mutex>
 #include <random>
-
-#include <unistd.h>
 
 namespace tessera::base {
 
@@ -15,8 +15,9 @@ std::string NewUuid() {
   // children never repeat their parent's sequence.
   thread_local std::mt19937_64 rng = [] {
     std::random_device device;
-    std::seed_seq seq{device(), device(), static_cast<unsigned>(getpid()),
-                      static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count())};
+    std::seed_seq seq{
+        device(), device(), static_cast<unsigned>(getpid()),
+        static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count())};
     return std::mt19937_64(seq);
   }();
   thread_local pid_t owner = getpid();

@@ -21,12 +21,12 @@ enum class FlagKind {
 };
 
 struct FlagSpec {
-  std::string_view name;  // without the leading "--"
+  std::string_view name = {};  // without the leading "--"
   FlagKind kind = FlagKind::kString;
-  std::string_view value_name;  // shown in the usage line, e.g. "EXPR"
-  std::string_view help;
+  std::string_view value_name = {};  // shown in the usage line, e.g. "EXPR"
+  std::string_view help = {};
   bool required = false;
-  std::vector<std::string_view> choices;  // kChoice only
+  std::vector<std::string_view> choices = {};  // kChoice only
 };
 
 enum class PositionalKind {
@@ -35,7 +35,7 @@ enum class PositionalKind {
 };
 
 struct PositionalSpec {
-  std::string_view name;  // e.g. "TABLE"
+  std::string_view name = {};  // e.g. "TABLE"
   PositionalKind kind = PositionalKind::kString;
   bool repeated = false;  // one or more; only the last positional may repeat
 };

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <string>
 
+#include "cli/demo.h"
+#include "cli/text_table.h"
+
 #ifndef TESSERA_VERSION_STRING
 #define TESSERA_VERSION_STRING "unknown"
 #endif
@@ -40,9 +43,7 @@ std::vector<std::string_view> GroupMembers(const std::vector<CommandSpec>& comma
 
 // Print "tessera: <message>" as exactly one line on stderr.
 void PrintError(const Console& console, std::string_view message) {
-  std::string line = "tessera: ";
-  for (char c : message) line += (c == '\n' || c == '\r') ? ' ' : c;
-  line += "\n";
+  const std::string line = "tessera: " + OneLine(message) + "\n";
   std::fwrite(line.data(), 1, line.size(), console.err);
 }
 
@@ -63,6 +64,8 @@ std::string GlobalHelp(const std::vector<CommandSpec>& commands) {
     out += command.summary;
     out += "\n";
   }
+  out += "  demo" + std::string(width > 4 ? width - 4 + 2 : 2, ' ') +
+         "Stream Fashion-MNIST vectors into a table: versions, deletes, time travel.\n";
   out +=
       "\n"
       "Run 'tessera COMMAND --help' for the arguments of a command.\n"
@@ -158,6 +161,10 @@ int Main(const std::vector<std::string>& args, const Console& console) {
     PrintError(console, "unknown flag " + first + " (see 'tessera --help')");
     return kExitUsage;
   }
+  if (first == "demo") {
+    // The demo parses its own arguments and prints its own errors.
+    return RunDemo(std::vector<std::string>(args.begin() + 1, args.end()));
+  }
   const std::vector<std::string_view> members = GroupMembers(commands, first);
   if (!members.empty()) {
     if (args.size() < 2 || args[1] == "--help" || args[1] == "-h") {
@@ -166,7 +173,8 @@ int Main(const std::vector<std::string>& args, const Console& console) {
         return kExitOk;
       }
       std::string names;
-      for (std::string_view member : members) names += (names.empty() ? "" : ", ") + std::string(member);
+      for (std::string_view member : members)
+        names += (names.empty() ? "" : ", ") + std::string(member);
       PrintError(console, first + ": missing subcommand (" + names + ")");
       return kExitUsage;
     }

@@ -33,11 +33,11 @@ struct Console {
 // with validated arguments; an error it returns is printed as one line and exits with
 // kExitFailed.
 struct CommandSpec {
-  std::string_view name;  // "scan", or "tag create" for a command of a group
-  std::string_view summary;
-  std::vector<PositionalSpec> positionals;
-  std::vector<FlagSpec> flags;
-  std::string_view details;  // extra help paragraphs, may be empty
+  std::string_view name = {};  // "scan", or "tag create" for a command of a group
+  std::string_view summary = {};
+  std::vector<PositionalSpec> positionals = {};
+  std::vector<FlagSpec> flags = {};
+  std::string_view details = {};  // extra help paragraphs, may be empty
   Status (*run)(const ParsedArgs& args, const Console& console) = nullptr;
 };
 

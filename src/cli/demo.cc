@@ -18,7 +18,7 @@ namespace {
 constexpr char kImages[] = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz";
 constexpr char kLabels[] = "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz";
 constexpr const char* kClassNames[] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                       "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
+                                       "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
 
 struct DemoOptions {
   std::string dir = "tessera-demo";
@@ -45,14 +45,14 @@ int Fail(const Status& status) {
   return 2;
 }
 
-#define DEMO_CHECK(expr)                   \
-  do {                                     \
-    ::tessera::Status _st = (expr);        \
-    if (!_st.ok()) return Fail(_st);       \
+#define DEMO_CHECK(expr)             \
+  do {                               \
+    ::tessera::Status _st = (expr);  \
+    if (!_st.ok()) return Fail(_st); \
   } while (0)
 
-#define DEMO_ASSIGN(lhs, rexpr)                     \
-  auto TESSERA_CONCAT(_r_, __LINE__) = (rexpr);     \
+#define DEMO_ASSIGN(lhs, rexpr)                                                                 \
+  auto TESSERA_CONCAT(_r_, __LINE__) = (rexpr);                                                 \
   if (!TESSERA_CONCAT(_r_, __LINE__).ok()) return Fail(TESSERA_CONCAT(_r_, __LINE__).status()); \
   lhs = std::move(TESSERA_CONCAT(_r_, __LINE__)).value()
 
@@ -89,10 +89,11 @@ Status ParseArgs(const std::vector<std::string>& args, DemoOptions* options) {
 int RunDemo(const std::vector<std::string>& args) {
   DemoOptions options;
   DEMO_CHECK(ParseArgs(args, &options));
-  std::printf("Tessera storage demo: streaming %lld Fashion-MNIST vectors (784-d) into '%s' in "
-              "micro-batches of %lld rows\n\n",
-              static_cast<long long>(options.rows), options.dir.c_str(),
-              static_cast<long long>(options.batch_rows));
+  std::printf(
+      "Tessera storage demo: streaming %lld Fashion-MNIST vectors (784-d) into '%s' in "
+      "micro-batches of %lld rows\n\n",
+      static_cast<long long>(options.rows), options.dir.c_str(),
+      static_cast<long long>(options.batch_rows));
   DEMO_ASSIGN(ingest::IdxData images, ingest::ReadIdxFile(kImages, options.rows));
   DEMO_ASSIGN(ingest::IdxData labels, ingest::ReadIdxFile(kLabels, options.rows));
   const std::vector<float> vectors = ingest::IdxToFloatVectors(images);
@@ -113,19 +114,21 @@ int RunDemo(const std::vector<std::string>& args) {
     for (int64_t row = first; row < first + n; ++row) {
       const int label = labels.values[static_cast<size_t>(row)];
       std::vector<float> v(vectors.begin() + row * 784, vectors.begin() + (row + 1) * 784);
-      DEMO_CHECK(builder.AppendRow({Value(row), Value(int64_t{label}), Value(kClassNames[label]),
-                                    Value(std::move(v))}));
+      DEMO_CHECK(builder.AppendRow(
+          {Value(row), Value(int64_t{label}), Value(kClassNames[label]), Value(std::move(v))}));
     }
     DEMO_ASSIGN(RecordBatch batch, builder.Finish());
     const auto start = std::chrono::steady_clock::now();
     DEMO_ASSIGN(AddResult added, table->Add(batch));
     add_ms.push_back(
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+            .count());
     DEMO_ASSIGN(int64_t rows, table->CountRows());
     const int64_t batches = first / options.batch_rows + 1;
     if (batches <= 5 || batches % 5 == 0 || first + n >= images.num_items) {
-      std::printf("%8llu %8lld %10lld %10.2f %10lld\n", static_cast<unsigned long long>(added.version),
-                  static_cast<long long>(rows), static_cast<long long>(batches), add_ms.back(),
+      std::printf("%8llu %8lld %10lld %10.2f %10lld\n",
+                  static_cast<unsigned long long>(added.version), static_cast<long long>(rows),
+                  static_cast<long long>(batches), add_ms.back(),
                   static_cast<long long>(DirBytes(options.dir)));
     }
   }
@@ -141,7 +144,8 @@ int RunDemo(const std::vector<std::string>& args) {
   DEMO_ASSIGN(int64_t after_delete, table->CountRows());
   std::printf("delete where label = 9: %lld rows deleted as version %llu; %lld rows remain\n",
               static_cast<long long>(deleted.num_deleted_rows),
-              static_cast<unsigned long long>(deleted.version), static_cast<long long>(after_delete));
+              static_cast<unsigned long long>(deleted.version),
+              static_cast<long long>(after_delete));
 
   // 3. Time travel: an old version is a read-only view.
   DEMO_CHECK(table->Checkout(5));
@@ -173,13 +177,16 @@ int RunDemo(const std::vector<std::string>& args) {
   std::printf("\nsummary\n");
   std::printf("  rows                 %lld\n", static_cast<long long>(after_restore));
   std::printf("  versions             %zu\n", versions.size());
-  std::printf("  fragments            %lld\n", static_cast<long long>(versions.back().num_fragments));
+  std::printf("  fragments            %lld\n",
+              static_cast<long long>(versions.back().num_fragments));
   std::printf("  bytes on disk        %lld\n", static_cast<long long>(DirBytes(options.dir)));
-  std::printf("  ingest throughput    %.0f rows/s\n", static_cast<double>(images.num_items) / stream_s);
+  std::printf("  ingest throughput    %.0f rows/s\n",
+              static_cast<double>(images.num_items) / stream_s);
   std::printf("  add latency p50/p95/p99  %.2f / %.2f / %.2f ms\n", Percentile(add_ms, 0.5),
               Percentile(add_ms, 0.95), Percentile(add_ms, 0.99));
-  std::printf("\ninspect it: tessera versions %s | tessera scan %s --limit 3 --select id,category\n",
-              options.dir.c_str(), options.dir.c_str());
+  std::printf(
+      "\ninspect it: tessera versions %s | tessera scan %s --limit 3 --select id,category\n",
+      options.dir.c_str(), options.dir.c_str());
   return 0;
 }
 

@@ -81,6 +81,39 @@ size_t DisplayWidth(std::string_view text) {
   return width;
 }
 
+std::string OneLine(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const auto byte = static_cast<unsigned char>(text[pos]);
+    if (byte == '\n' || byte == '\r') {
+      out += ' ';
+      ++pos;
+      continue;
+    }
+    size_t length = 0;  // of a valid UTF-8 sequence starting here, 0 if none
+    if (byte >= 0x20 && byte < 0x7f) {
+      length = 1;
+    } else if (byte >= 0xC2 && byte <= 0xF4) {
+      length = byte < 0xE0 ? 2 : byte < 0xF0 ? 3 : 4;
+      for (size_t idx = 1; idx < length; ++idx) {
+        if (pos + idx >= text.size() || !IsContinuationByte(text[pos + idx])) length = 0;
+      }
+    }
+    if (length == 0) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\x%02x", byte);
+      out += buf;
+      ++pos;
+    } else {
+      out.append(text.substr(pos, length));
+      pos += length;
+    }
+  }
+  return out;
+}
+
 std::string FormatTimestampUtc(int64_t timestamp_us, bool with_micros) {
   using std::chrono::days;
   using std::chrono::microseconds;
@@ -89,11 +122,11 @@ std::string FormatTimestampUtc(int64_t timestamp_us, bool with_micros) {
   const std::chrono::year_month_day ymd{day};
   const std::chrono::hh_mm_ss<microseconds> hms{time - day};
   char buf[64];
-  int len = std::snprintf(buf, sizeof(buf), "%04d-%02u-%02uT%02d:%02d:%02d",
-                          static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                          static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
-                          static_cast<int>(hms.minutes().count()),
-                          static_cast<int>(hms.seconds().count()));
+  int len =
+      std::snprintf(buf, sizeof(buf), "%04d-%02u-%02uT%02d:%02d:%02d", static_cast<int>(ymd.year()),
+                    static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                    static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                    static_cast<int>(hms.seconds().count()));
   std::string out(buf, static_cast<size_t>(std::max(len, 0)));
   if (with_micros) {
     std::snprintf(buf, sizeof(buf), ".%06lld",
@@ -171,7 +204,8 @@ std::string RenderBatchAsTable(const RecordBatch& batch) {
   for (int64_t row = 0; row < batch.num_rows(); ++row) {
     std::vector<std::string> cells;
     cells.reserve(batch.num_columns());
-    for (const Array& column : batch.columns()) cells.push_back(CellText(column, row, kMaxCellWidth));
+    for (const Array& column : batch.columns())
+      cells.push_back(CellText(column, row, kMaxCellWidth));
     table.AddRow(std::move(cells));
   }
   return table.Render();

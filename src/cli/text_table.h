@@ -39,6 +39,10 @@ class TextTable {
 // Return a text table of every row of `batch` with the column names as header.
 std::string RenderBatchAsTable(const RecordBatch& batch);
 
+// Return `text` made safe for one terminal line: line breaks become spaces; other control
+// characters and bytes that are not UTF-8 become "\xNN".
+std::string OneLine(std::string_view text);
+
 // Return the number of UTF-8 code points in `text` (its display width, roughly).
 size_t DisplayWidth(std::string_view text);
 

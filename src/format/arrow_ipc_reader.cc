@@ -6,11 +6,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <string_view>
 #include <utility>
 #include <variant>
-
-#include <nlohmann/json.hpp>
 
 #include "flatbuffers/flatbuffers.h"
 #include "format/arrow_file_generated.h"
@@ -47,6 +46,8 @@ bool InRange(int64_t offset, int64_t length, int64_t limit) {
 }
 
 int64_t BitmapBytes(int64_t bits) { return bits / 8 + (bits % 8 != 0 ? 1 : 0); }
+
+bool GetBit(const uint8_t* bits, int64_t index) { return (bits[index >> 3] >> (index & 7)) & 1; }
 
 int64_t CountNulls(const uint8_t* bits, int64_t length) {
   int64_t set = 0;
@@ -231,8 +232,8 @@ Result<Schema> ParseSchema(const fb::Schema* schema) {
 
 Status CheckVersion(fb::MetadataVersion version, std::string_view what) {
   if (version != fb::MetadataVersion::V4 && version != fb::MetadataVersion::V5) {
-    return Status::NotSupported(what, " has Arrow metadata version ",
-                                static_cast<int>(version) + 1, ", expected V4 or V5");
+    return Status::NotSupported(what, " has Arrow metadata version ", static_cast<int>(version) + 1,
+                                ", expected V4 or V5");
   }
   return Status::OK();
 }
@@ -287,9 +288,8 @@ class LayoutWalker {
     }
     TESSERA_ASSIGN_OR_RETURN(info.validity, NextBuffer(name, "validity"));
     if (info.null_count > 0 && info.validity.length < BitmapBytes(info.length)) {
-      return Status::Corruption("validity bitmap of column '", name, "' has ",
-                                info.validity.length, " bytes, ", info.length, " rows need ",
-                                BitmapBytes(info.length));
+      return Status::Corruption("validity bitmap of column '", name, "' has ", info.validity.length,
+                                " bytes, ", info.length, " rows need ", BitmapBytes(info.length));
     }
     const int64_t length = info.length;
     switch (field.type.id) {
@@ -316,16 +316,18 @@ class LayoutWalker {
         TESSERA_ASSIGN_OR_RETURN(const fb::FieldNode child, NextNode(name));
         if (child.length() / dim < length) {
           return Status::Corruption("vector column '", name, "' has ", child.length(),
-                                    " child values, ", length, " rows of dim ", dim, " need ",
-                                    "more");
+                                    " child values, fewer than ", length, " rows of dim ", dim,
+                                    " need");
         }
-        if (child.null_count() > 0) {
-          return Status::NotSupported("vector column '", name, "' has ", child.null_count(),
-                                      " null vector elements");
+        // Writers such as apache-arrow (JS) mark the elements of null vectors null too;
+        // ReadBatch() accepts child nulls only there.
+        info.child_null_count = child.null_count();
+        TESSERA_ASSIGN_OR_RETURN(info.child_validity, NextBuffer(name, "child validity"));
+        if (info.child_null_count > 0 && info.child_validity.length < BitmapBytes(length * dim)) {
+          return Status::Corruption("child validity bitmap of column '", name, "' has ",
+                                    info.child_validity.length, " bytes, too small for ",
+                                    length * dim, " values");
         }
-        TESSERA_ASSIGN_OR_RETURN(ArrowIpcBufferInfo child_validity,
-                                 NextBuffer(name, "child validity"));
-        (void)child_validity;  // range-checked only: the child has no nulls
         TESSERA_ASSIGN_OR_RETURN(info.values, NextBuffer(name, "child values"));
         TESSERA_RETURN_IF_ERROR(CheckElements(name, info.values, length * dim, 4));
         break;
@@ -343,8 +345,7 @@ class LayoutWalker {
     const size_t num_buffers = buffers_ != nullptr ? buffers_->size() : 0;
     if (node_index_ != num_nodes || buffer_index_ != num_buffers) {
       return Status::Corruption("record batch has ", num_nodes, " field nodes and ", num_buffers,
-                                " buffers, the schema needs ", node_index_, " and ",
-                                buffer_index_);
+                                " buffers, the schema needs ", node_index_, " and ", buffer_index_);
     }
     return Status::OK();
   }
@@ -374,6 +375,24 @@ class LayoutWalker {
   flatbuffers::uoffset_t node_index_ = 0;
   flatbuffers::uoffset_t buffer_index_ = 0;
 };
+
+// Check that the child of vector column `column` has nulls only inside null vectors
+// (`validity` is the column's bitmap, empty when it has no nulls).
+Status CheckVectorElementsValid(const uint8_t* base, const ArrowIpcColumnInfo& column,
+                                const Buffer& validity, const Field& field) {
+  const uint8_t* child_bits = base + column.child_validity.offset;
+  const int64_t dim = field.type.dim;
+  for (int64_t row = 0; row < column.length; ++row) {
+    if (!validity.empty() && !GetBit(validity.data, row)) continue;
+    for (int64_t element = row * dim; element < (row + 1) * dim; ++element) {
+      if (!GetBit(child_bits, element)) {
+        return Status::NotSupported("vector column '", field.name, "' has a null element in row ",
+                                    row);
+      }
+    }
+  }
+  return Status::OK();
+}
 
 // Validate the record batch message of `block` and return its layout.
 Result<ArrowIpcBatchInfo> ParseBatch(const uint8_t* base, int64_t limit, const fb::Block& block,
@@ -536,8 +555,7 @@ Result<RecordBatch> ArrowIpcFileReader::ReadBatch(int index) const {
         if (offsets[0] < 0 || offsets[column.length] > column.data.length) {
           return Status::Corruption("record batch ", index, ": offsets of column '", name,
                                     "' span [", offsets[0], ", ", offsets[column.length],
-                                    ") outside the data buffer of ", column.data.length,
-                                    " bytes");
+                                    ") outside the data buffer of ", column.data.length, " bytes");
         }
         for (int64_t row = 0; row < column.length; ++row) {
           if (offsets[row + 1] < offsets[row]) {
@@ -549,6 +567,10 @@ Result<RecordBatch> ArrowIpcFileReader::ReadBatch(int index) const {
       }
       case TypeId::kVector:
         values = slice(column.values, 4);
+        if (column.child_null_count > 0) {
+          TESSERA_RETURN_IF_ERROR(CheckVectorElementsValid(base, column, validity, field)
+                                      .WithContext("record batch ", index));
+        }
         break;
       default:
         values = slice(column.values, field.type.byte_width());
@@ -587,13 +609,20 @@ namespace {
 
 std::string ArrowTypeName(const DataType& type) {
   switch (type.id) {
-    case TypeId::kInt32: return "Int(32, signed)";
-    case TypeId::kInt64: return "Int(64, signed)";
-    case TypeId::kFloat32: return "FloatingPoint(SINGLE)";
-    case TypeId::kFloat64: return "FloatingPoint(DOUBLE)";
-    case TypeId::kBool: return "Bool";
-    case TypeId::kUtf8: return "Utf8";
-    case TypeId::kTimestamp: return "Timestamp(MICROSECOND)";
+    case TypeId::kInt32:
+      return "Int(32, signed)";
+    case TypeId::kInt64:
+      return "Int(64, signed)";
+    case TypeId::kFloat32:
+      return "FloatingPoint(SINGLE)";
+    case TypeId::kFloat64:
+      return "FloatingPoint(DOUBLE)";
+    case TypeId::kBool:
+      return "Bool";
+    case TypeId::kUtf8:
+      return "Utf8";
+    case TypeId::kTimestamp:
+      return "Timestamp(MICROSECOND)";
     case TypeId::kVector:
       return "FixedSizeList<FloatingPoint(SINGLE)>(" + std::to_string(type.dim) + ")";
   }

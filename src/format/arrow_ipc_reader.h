@@ -21,14 +21,17 @@ struct ArrowIpcBufferInfo {
 };
 
 // One column of one record batch as the file lays it out. For a vector column
-// `values` is the child's float buffer; for utf8 `values` holds the offsets and
-// `data` the bytes.
+// `values` is the child's float buffer and `child_validity` / `child_null_count`
+// describe the child's nulls (accepted only under null vectors); for utf8 `values`
+// holds the offsets and `data` the bytes.
 struct ArrowIpcColumnInfo {
   int64_t length = 0;
   int64_t null_count = 0;
   ArrowIpcBufferInfo validity;
   ArrowIpcBufferInfo values;
   ArrowIpcBufferInfo data;
+  ArrowIpcBufferInfo child_validity;
+  int64_t child_null_count = 0;
 };
 
 // One record batch message: its block in the footer and its validated layout.

@@ -21,16 +21,15 @@ using tessera::Value;
 
 // A small batch of every type; row `row` is null in every nullable column when row % 3 == 1.
 RecordBatch SeedBatch(bool nullable, int64_t num_rows) {
-  const Schema schema =
-      Schema::Make({{"i32", DataType::Int32(), nullable},
-                    {"i64", DataType::Int64(), nullable},
-                    {"f32", DataType::Float32(), nullable},
-                    {"f64", DataType::Float64(), nullable},
-                    {"b", DataType::Bool(), nullable},
-                    {"s", DataType::Utf8(), nullable},
-                    {"ts", DataType::Timestamp(), nullable},
-                    {"v", DataType::Vector(3), nullable}})
-          .value();
+  const Schema schema = Schema::Make({{"i32", DataType::Int32(), nullable},
+                                      {"i64", DataType::Int64(), nullable},
+                                      {"f32", DataType::Float32(), nullable},
+                                      {"f64", DataType::Float64(), nullable},
+                                      {"b", DataType::Bool(), nullable},
+                                      {"s", DataType::Utf8(), nullable},
+                                      {"ts", DataType::Timestamp(), nullable},
+                                      {"v", DataType::Vector(3), nullable}})
+                            .value();
   RecordBatchBuilder builder(schema);
   for (int64_t row = 0; row < num_rows; ++row) {
     std::vector<Value> values;
@@ -38,9 +37,10 @@ RecordBatch SeedBatch(bool nullable, int64_t num_rows) {
       values.assign(8, std::monostate{});
     } else {
       const float x = static_cast<float>(row);
-      values = {row * 7, row << 40, x / 2, row * 0.25, row % 2 == 0,
-                std::string(static_cast<size_t>(row % 5), 'a' + row % 26), row * 1000000,
-                std::vector<float>{x, x + 1, x + 2}};
+      values = {row * 7,       row << 40,
+                x / 2,         row * 0.25,
+                row % 2 == 0,  std::string(static_cast<size_t>(row % 5), 'a' + row % 26),
+                row * 1000000, std::vector<float>{x, x + 1, x + 2}};
     }
     builder.AppendRow(values).IgnoreError();
   }
@@ -62,8 +62,8 @@ std::vector<std::string> TesseraFuzzSeeds() {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  auto file = tessera::io::MappedFileFromString(
-      std::string(reinterpret_cast<const char*>(data), size));
+  auto file =
+      tessera::io::MappedFileFromString(std::string(reinterpret_cast<const char*>(data), size));
   auto reader = tessera::format::ArrowIpcFileReader::Open(file);
   if (!reader.ok()) return 0;
   for (int index = 0; index < (*reader)->num_batches(); ++index) {

@@ -1,11 +1,12 @@
+#include <gtest/gtest.h>
+
+#include <bit>
 #include <cstring>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "flatbuffers/flatbuffers.h"
 #include "format/arrow_file_generated.h"
@@ -22,10 +23,10 @@ namespace fb = org::apache::arrow::flatbuf;
 
 Schema AllTypesSchema(bool nullable) {
   std::vector<Field> fields = {
-      {"i32", DataType::Int32(), nullable},     {"i64", DataType::Int64(), nullable},
-      {"f32", DataType::Float32(), nullable},   {"f64", DataType::Float64(), nullable},
-      {"b", DataType::Bool(), nullable},        {"s", DataType::Utf8(), nullable},
-      {"ts", DataType::Timestamp(), nullable},  {"v", DataType::Vector(5), nullable},
+      {"i32", DataType::Int32(), nullable},    {"i64", DataType::Int64(), nullable},
+      {"f32", DataType::Float32(), nullable},  {"f64", DataType::Float64(), nullable},
+      {"b", DataType::Bool(), nullable},       {"s", DataType::Utf8(), nullable},
+      {"ts", DataType::Timestamp(), nullable}, {"v", DataType::Vector(5), nullable},
       {"v1", DataType::Vector(1), nullable},
   };
   return Schema::Make(std::move(fields)).value();
@@ -69,8 +70,8 @@ RecordBatch RandomBatch(const Schema& schema, int64_t num_rows, uint64_t seed,
   for (int64_t row = 0; row < num_rows; ++row) {
     std::vector<Value> values;
     for (const Field& field : schema.fields()) {
-      const bool null = field.nullable &&
-                        std::uniform_real_distribution<double>(0, 1)(rng) < null_probability;
+      const bool null =
+          field.nullable && std::uniform_real_distribution<double>(0, 1)(rng) < null_probability;
       values.push_back(null ? Value(std::monostate{}) : RandomValue(field.type, rng));
     }
     EXPECT_TRUE(builder.AppendRow(values).ok());
@@ -157,9 +158,9 @@ TEST(ArrowIpcTest, RoundTripsSlicedBatches) {
 
 TEST(ArrowIpcTest, RoundTripsMultiBatchFiles) {
   const Schema schema = AllTypesSchema(true);
-  std::vector<RecordBatch> batches = {RandomBatch(schema, 10, 1, 0.1), RandomBatch(schema, 0, 2, 0.1),
-                                      RandomBatch(schema, 77, 3, 0.5),
-                                      RandomBatch(schema, 40, 4, 0.0).Slice(3, 30)};
+  std::vector<RecordBatch> batches = {
+      RandomBatch(schema, 10, 1, 0.1), RandomBatch(schema, 0, 2, 0.1),
+      RandomBatch(schema, 77, 3, 0.5), RandomBatch(schema, 40, 4, 0.0).Slice(3, 30)};
   auto bytes = EncodeArrowIpcFile(schema, batches);
   ASSERT_TRUE(bytes.ok()) << bytes.status();
   auto reader = OpenBytes(*bytes);
@@ -231,9 +232,9 @@ TEST(ArrowIpcTest, EveryBufferIs64ByteAligned) {
     EXPECT_EQ(message->bodyLength(), block->bodyLength());
     const fb::RecordBatch* batch = message->header_as_RecordBatch();
     ASSERT_NE(batch, nullptr);
-    // 9 columns: 7 primitive (1 node) + 2 vectors (2 nodes); buffers: 6 x 2 + utf8 3 + 2 x 4.
+    // 9 columns: 7 primitive (1 node) + 2 vectors (2 nodes); buffers: 6 x 2 + utf8 3 + 2 x 3.
     EXPECT_EQ(batch->nodes()->size(), 11u);
-    ASSERT_EQ(batch->buffers()->size(), 23u);
+    ASSERT_EQ(batch->buffers()->size(), 21u);
     for (const fb::Buffer* buffer : *batch->buffers()) {
       EXPECT_EQ((body_offset + buffer->offset()) % kArrowIpcAlignment, 0);
       EXPECT_LE(buffer->offset() + buffer->length(), block->bodyLength());
@@ -334,8 +335,8 @@ class OddMappedFile : public io::MappedFile {
 TEST(ArrowIpcTest, CopiesMisalignedBuffers) {
   const Schema schema = AllTypesSchema(true);
   const RecordBatch batch = RandomBatch(schema, 40, 8, 0.2);
-  auto reader = ArrowIpcFileReader::Open(
-      std::make_shared<OddMappedFile>(EncodeArrowIpcFile(batch)));
+  auto reader =
+      ArrowIpcFileReader::Open(std::make_shared<OddMappedFile>(EncodeArrowIpcFile(batch)));
   ASSERT_TRUE(reader.ok()) << reader.status();
   auto read = (*reader)->ReadAll();
   ASSERT_TRUE(read.ok()) << read.status();
@@ -427,39 +428,55 @@ flatbuffers::Offset<fb::Field> MakeField(flatbuffers::FlatBufferBuilder& fbb, co
                          fbb.CreateVector(children));
 }
 
-// Return a file with one field and, if `with_batch`, one empty record batch message
-// built by `batch_fn` (default: no compression).
-std::string CraftFile(
-    const FieldFn& field_fn, bool with_batch = false,
-    fb::Endianness endianness = fb::Endianness::Little,
-    const std::function<flatbuffers::Offset<fb::BodyCompression>(flatbuffers::FlatBufferBuilder&)>&
-        compression = nullptr,
-    bool dictionary_block = false) {
+// One record batch message of a crafted file.
+struct CraftedBatch {
+  int64_t length = 0;
+  std::vector<fb::FieldNode> nodes = {fb::FieldNode(0, 0)};
+  std::vector<fb::Buffer> buffers = {fb::Buffer(0, 0), fb::Buffer(0, 0)};
+  std::string body;  // padded to 8 bytes by CraftFile
+  bool compressed = false;
+};
+
+// Options of a crafted file beyond its one field.
+struct CraftOptions {
+  std::vector<CraftedBatch> batches;
+  fb::Endianness endianness = fb::Endianness::Little;
+  bool dictionary_block = false;
+};
+
+// Return an Arrow IPC file with the one field built by `field_fn`, written without
+// Tessera's writer.
+std::string CraftFile(const FieldFn& field_fn, const CraftOptions& options = {}) {
   std::string file("ARROW1\0\0", 8);
   std::vector<fb::Block> blocks;
-  if (with_batch) {
+  for (const CraftedBatch& spec : options.batches) {
+    std::string body = spec.body;
+    body.resize((body.size() + 7) / 8 * 8, '\0');
     flatbuffers::FlatBufferBuilder fbb;
-    const auto nodes = fbb.CreateVectorOfStructs(std::vector<fb::FieldNode>{fb::FieldNode(0, 0)});
-    const auto buffers = fbb.CreateVectorOfStructs(
-        std::vector<fb::Buffer>{fb::Buffer(0, 0), fb::Buffer(0, 0)});
+    const auto nodes = fbb.CreateVectorOfStructs(spec.nodes);
+    const auto buffers = fbb.CreateVectorOfStructs(spec.buffers);
     flatbuffers::Offset<fb::BodyCompression> codec;
-    if (compression) codec = compression(fbb);
-    const auto batch = fb::CreateRecordBatch(fbb, 0, nodes, buffers, codec);
+    if (spec.compressed) codec = fb::CreateBodyCompression(fbb);
+    const auto batch = fb::CreateRecordBatch(fbb, spec.length, nodes, buffers, codec);
     fbb.Finish(fb::CreateMessage(fbb, fb::MetadataVersion::V5, fb::MessageHeader::RecordBatch,
-                                 batch.Union(), 0));
+                                 batch.Union(), static_cast<int64_t>(body.size())));
     std::string metadata(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
     metadata.resize((metadata.size() + 7) / 8 * 8, '\0');
     const int64_t offset = static_cast<int64_t>(file.size());
     const uint32_t prefix[2] = {0xFFFFFFFFu, static_cast<uint32_t>(metadata.size())};
     file.append(reinterpret_cast<const char*>(prefix), 8);
     file += metadata;
-    blocks.emplace_back(offset, static_cast<int32_t>(8 + metadata.size()), 0);
+    file += body;
+    blocks.emplace_back(offset, static_cast<int32_t>(8 + metadata.size()),
+                        static_cast<int64_t>(body.size()));
   }
   flatbuffers::FlatBufferBuilder fbb;
   const auto field = field_fn(fbb);
-  const auto schema = fb::CreateSchema(fbb, endianness, fbb.CreateVector(std::vector{field}));
+  const auto schema =
+      fb::CreateSchema(fbb, options.endianness, fbb.CreateVector(std::vector{field}));
   const auto dictionaries = fbb.CreateVectorOfStructs(
-      dictionary_block ? std::vector<fb::Block>{fb::Block(8, 8, 0)} : std::vector<fb::Block>{});
+      options.dictionary_block ? std::vector<fb::Block>{fb::Block(8, 8, 0)}
+                               : std::vector<fb::Block>{});
   const auto batches = fbb.CreateVectorOfStructs(blocks);
   fbb.Finish(fb::CreateFooter(fbb, fb::MetadataVersion::V5, schema, dictionaries, batches));
   file.append(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
@@ -473,8 +490,10 @@ Status OpenStatus(const std::string& bytes) { return OpenBytes(bytes).status(); 
 
 TEST(ArrowIpcTest, CraftedFileOfSupportedTypeOpens) {
   const std::string bytes = CraftFile(
-      [](auto& fbb) { return MakeField(fbb, "x", fb::Type::Int, fb::CreateInt(fbb, 64, true).Union()); },
-      /*with_batch=*/true);
+      [](auto& fbb) {
+        return MakeField(fbb, "x", fb::Type::Int, fb::CreateInt(fbb, 64, true).Union());
+      },
+      {.batches = {CraftedBatch()}});
   auto reader = OpenBytes(bytes);
   ASSERT_TRUE(reader.ok()) << reader.status();
   EXPECT_EQ((*reader)->schema().field(0).type, DataType::Int64());
@@ -489,11 +508,17 @@ TEST(ArrowIpcTest, UnsupportedTypesAreNotSupported) {
     std::string message;
   };
   const std::vector<Case> cases = {
-      {[](auto& fbb) { return MakeField(fbb, "x", fb::Type::LargeUtf8, fb::CreateLargeUtf8(fbb).Union()); },
+      {[](auto& fbb) {
+         return MakeField(fbb, "x", fb::Type::LargeUtf8, fb::CreateLargeUtf8(fbb).Union());
+       },
        "unsupported Arrow type LargeUtf8 in column 'x'"},
-      {[](auto& fbb) { return MakeField(fbb, "x", fb::Type::Int, fb::CreateInt(fbb, 8, true).Union()); },
+      {[](auto& fbb) {
+         return MakeField(fbb, "x", fb::Type::Int, fb::CreateInt(fbb, 8, true).Union());
+       },
        "unsupported Arrow type Int8 in column 'x'"},
-      {[](auto& fbb) { return MakeField(fbb, "x", fb::Type::Int, fb::CreateInt(fbb, 32, false).Union()); },
+      {[](auto& fbb) {
+         return MakeField(fbb, "x", fb::Type::Int, fb::CreateInt(fbb, 32, false).Union());
+       },
        "unsupported Arrow type UInt32 in column 'x'"},
       {[](auto& fbb) {
          return MakeField(fbb, "x", fb::Type::FloatingPoint,
@@ -517,7 +542,9 @@ TEST(ArrowIpcTest, UnsupportedTypesAreNotSupported) {
          return MakeField(fbb, "x", fb::Type::List, fb::CreateList(fbb).Union(), {child});
        },
        "unsupported Arrow type List in column 'x'"},
-      {[](auto& fbb) { return MakeField(fbb, "x", fb::Type::Utf8View, fb::CreateUtf8View(fbb).Union()); },
+      {[](auto& fbb) {
+         return MakeField(fbb, "x", fb::Type::Utf8View, fb::CreateUtf8View(fbb).Union());
+       },
        "unsupported Arrow type Utf8View in column 'x'"},
       {[](auto& fbb) {
          const auto dict = fb::CreateDictionaryEncoding(fbb, 0, fb::CreateInt(fbb, 32, true));
@@ -539,19 +566,65 @@ FieldFn Int64Field() {
 }
 
 TEST(ArrowIpcTest, UnsupportedFeaturesAreNotSupported) {
-  const Status compressed = OpenStatus(CraftFile(
-      Int64Field(), true, fb::Endianness::Little,
-      [](flatbuffers::FlatBufferBuilder& fbb) { return fb::CreateBodyCompression(fbb); }));
+  CraftedBatch compressed_batch;
+  compressed_batch.compressed = true;
+  const Status compressed = OpenStatus(CraftFile(Int64Field(), {.batches = {compressed_batch}}));
   EXPECT_TRUE(compressed.IsNotSupported()) << compressed;
   EXPECT_NE(compressed.message().find("compressed"), std::string::npos);
 
-  const Status dictionaries =
-      OpenStatus(CraftFile(Int64Field(), false, fb::Endianness::Little, nullptr, true));
+  CraftOptions with_dictionary;
+  with_dictionary.dictionary_block = true;
+  const Status dictionaries = OpenStatus(CraftFile(Int64Field(), with_dictionary));
   EXPECT_TRUE(dictionaries.IsNotSupported()) << dictionaries;
   EXPECT_NE(dictionaries.message().find("dictionary"), std::string::npos);
 
-  const Status big_endian = OpenStatus(CraftFile(Int64Field(), false, fb::Endianness::Big));
+  CraftOptions big;
+  big.endianness = fb::Endianness::Big;
+  const Status big_endian = OpenStatus(CraftFile(Int64Field(), big));
   EXPECT_TRUE(big_endian.IsNotSupported()) << big_endian;
+}
+
+FieldFn VectorField(int32_t dim) {
+  return [dim](flatbuffers::FlatBufferBuilder& fbb) {
+    const auto child = MakeField(fbb, "item", fb::Type::FloatingPoint,
+                                 fb::CreateFloatingPoint(fbb, fb::Precision::SINGLE).Union());
+    return MakeField(fbb, "v", fb::Type::FixedSizeList, fb::CreateFixedSizeList(fbb, dim).Union(),
+                     {child});
+  };
+}
+
+// Two vectors of dim 2, the second null, with child validity bits `child_bits`
+// (8-byte aligned buffers: parent validity @0, child validity @8, floats @16).
+CraftedBatch VectorBatchWithChildNulls(uint8_t child_bits) {
+  CraftedBatch batch;
+  batch.length = 2;
+  const int nulls = 4 - std::popcount(static_cast<unsigned>(child_bits & 0x0F));
+  batch.nodes = {fb::FieldNode(2, 1), fb::FieldNode(4, nulls)};
+  batch.buffers = {fb::Buffer(0, 1), fb::Buffer(8, 1), fb::Buffer(16, 16)};
+  batch.body = std::string(32, '\0');
+  batch.body[0] = 0x01;
+  batch.body[8] = static_cast<char>(child_bits);
+  const float values[4] = {1.5f, -2.0f, 0.0f, 0.0f};
+  std::memcpy(batch.body.data() + 16, values, sizeof(values));
+  return batch;
+}
+
+TEST(ArrowIpcTest, AcceptsChildNullsOnlyInsideNullVectors) {
+  // Elements of the null second vector are null, as apache-arrow (JS) writes them.
+  auto reader =
+      OpenBytes(CraftFile(VectorField(2), {.batches = {VectorBatchWithChildNulls(0x03)}}));
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  auto batch = (*reader)->ReadBatch(0);
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  EXPECT_EQ(batch->column(0).GetValue(0), Value(std::vector<float>{1.5f, -2.0f}));
+  EXPECT_TRUE(batch->column(0).IsNull(1));
+
+  // A null element in the valid first vector cannot be represented.
+  reader = OpenBytes(CraftFile(VectorField(2), {.batches = {VectorBatchWithChildNulls(0x0E)}}));
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  const Status status = (*reader)->ReadBatch(0).status();
+  EXPECT_TRUE(status.IsNotSupported()) << status;
+  EXPECT_NE(status.message().find("null element in row 0"), std::string::npos) << status;
 }
 
 TEST(ArrowIpcTest, RejectsMalformedStructure) {
@@ -594,24 +667,25 @@ TEST(ArrowIpcTest, WriterReportsOutputErrors) {
   class FailingFile : public io::WritableFile {
    public:
     Status Append(std::string_view) override {
-      return ++appends > 3 ? Status::IOError("disk on fire") : Status::OK();
+      return fail ? Status::IOError("disk on fire") : Status::OK();
     }
     Status Sync() override { return Status::OK(); }
     Status Close() override { return Status::OK(); }
-    int appends = 0;
+    bool fail = false;
   } file;
   const Schema schema = AllTypesSchema(true);
   auto writer = ArrowIpcFileWriter::Open(&file, schema);
   ASSERT_TRUE(writer.ok());
+  file.fail = true;
   EXPECT_TRUE((*writer)->WriteBatch(RandomBatch(schema, 3, 1, 0)).IsIOError());
   EXPECT_TRUE((*writer)->Finish().IsInvalidArgument());
 }
 
 TEST(ArrowIpcTest, JsonShowsSchemaLayoutAndRows) {
-  const Schema schema =
-      Schema::Make({{"id", DataType::Int64(), false}, {"name", DataType::Utf8(), true},
-                    {"vec", DataType::Vector(2), true}})
-          .value();
+  const Schema schema = Schema::Make({{"id", DataType::Int64(), false},
+                                      {"name", DataType::Utf8(), true},
+                                      {"vec", DataType::Vector(2), true}})
+                            .value();
   RecordBatchBuilder builder(schema);
   ASSERT_TRUE(builder.AppendRow({int64_t{1}, std::string("a"), std::vector<float>{0.1f, 2}}).ok());
   ASSERT_TRUE(builder.AppendRow({int64_t{2}, std::monostate{}, std::monostate{}}).ok());

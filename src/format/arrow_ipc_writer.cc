@@ -53,7 +53,8 @@ flatbuffers::Offset<fb::Field> BuildField(flatbuffers::FlatBufferBuilder& fbb, c
     case TypeId::kInt32:
     case TypeId::kInt64:
       type_type = fb::Type::Int;
-      type = fb::CreateInt(fbb, field.type.id == TypeId::kInt32 ? 32 : 64, /*is_signed=*/true).Union();
+      type =
+          fb::CreateInt(fbb, field.type.id == TypeId::kInt32 ? 32 : 64, /*is_signed=*/true).Union();
       break;
     case TypeId::kFloat32:
     case TypeId::kFloat64:
@@ -159,10 +160,11 @@ class BodyBuilder {
   Status Write(AppendFn append, ZerosFn append_zeros) const {
     for (const Piece& piece : pieces_) {
       if (piece.size > 0) {
-        TESSERA_RETURN_IF_ERROR(append(std::string_view(
-            reinterpret_cast<const char*>(piece.data), static_cast<size_t>(piece.size))));
+        TESSERA_RETURN_IF_ERROR(append(std::string_view(reinterpret_cast<const char*>(piece.data),
+                                                        static_cast<size_t>(piece.size))));
       }
-      TESSERA_RETURN_IF_ERROR(append_zeros(PaddedSize(piece.size, kArrowIpcAlignment) - piece.size));
+      TESSERA_RETURN_IF_ERROR(
+          append_zeros(PaddedSize(piece.size, kArrowIpcAlignment) - piece.size));
     }
     return Status::OK();
   }
@@ -236,7 +238,8 @@ Result<std::unique_ptr<ArrowIpcFileWriter>> ArrowIpcFileWriter::Open(io::Writabl
   const int64_t size = fbb.GetSize();
   const int64_t padded = PaddedSize(8 + size, 8) - 8;
   const uint32_t prefix[2] = {kContinuation, static_cast<uint32_t>(padded)};
-  TESSERA_RETURN_IF_ERROR(writer->Append(std::string_view(reinterpret_cast<const char*>(prefix), 8)));
+  TESSERA_RETURN_IF_ERROR(
+      writer->Append(std::string_view(reinterpret_cast<const char*>(prefix), 8)));
   TESSERA_RETURN_IF_ERROR(writer->Append(
       std::string_view(reinterpret_cast<const char*>(fbb.GetBufferPointer()), size)));
   TESSERA_RETURN_IF_ERROR(writer->AppendZeros(padded - size));
@@ -316,8 +319,7 @@ Status ArrowIpcFileWriter::Finish() {
   }
   const auto dictionaries = fbb.CreateVectorOfStructs(std::vector<fb::Block>{});
   const auto record_batches = fbb.CreateVectorOfStructs(blocks);
-  fbb.Finish(
-      fb::CreateFooter(fbb, fb::MetadataVersion::V5, schema, dictionaries, record_batches));
+  fbb.Finish(fb::CreateFooter(fbb, fb::MetadataVersion::V5, schema, dictionaries, record_batches));
   const int64_t size = fbb.GetSize();
   TESSERA_RETURN_IF_ERROR(
       Append(std::string_view(reinterpret_cast<const char*>(fbb.GetBufferPointer()), size)));
@@ -335,8 +337,7 @@ Result<int64_t> WriteArrowIpcFile(io::WritableFile* out, const RecordBatch& batc
   return writer->bytes_written();
 }
 
-Result<std::string> EncodeArrowIpcFile(const Schema& schema,
-                                       std::span<const RecordBatch> batches) {
+Result<std::string> EncodeArrowIpcFile(const Schema& schema, std::span<const RecordBatch> batches) {
   StringFile file;
   TESSERA_ASSIGN_OR_RETURN(auto writer, ArrowIpcFileWriter::Open(&file, schema));
   for (const RecordBatch& batch : batches) TESSERA_RETURN_IF_ERROR(writer->WriteBatch(batch));

@@ -14,7 +14,7 @@ namespace {
 constexpr std::string_view kDeletionFileMagic = "TSDL";
 constexpr uint32_t kDeletionFileFormatVersion = 1;
 // Runs may span at most this many 65536-row-id blocks beyond their first, which bounds the
-// memory a short file can make the decoder allocate (about 64 MiB of roaring containers).
+// memory a short file can make the decoder allocate (at the limit ~170 MB and 0.5 s).
 constexpr uint64_t kMaxExtraBlocks = uint64_t{1} << 20;
 
 constexpr uint64_t kLow32Limit = uint64_t{1} << 32;  // exclusive bound of a 32-bit bitmap
@@ -28,8 +28,7 @@ struct Run {
 // Return the 32-bit bitmaps of `row_ids` with their high 32 bits, in increasing order.
 // Roaring64Map in this CRoaring version has no public per-bitmap access, so the bitmaps
 // are recovered from its own serialization (trusted bytes produced just before).
-std::vector<std::pair<uint32_t, ::Roaring>> SplitByHighBits(
-    const RowIdSet& row_ids) {
+std::vector<std::pair<uint32_t, ::Roaring>> SplitByHighBits(const RowIdSet& row_ids) {
   const size_t size = row_ids.getSizeInBytes(/*portable=*/true);
   std::vector<uint64_t> aligned((size + 7) / 8);
   char* buf = reinterpret_cast<char*>(aligned.data());
@@ -107,35 +106,43 @@ std::vector<Run> ExtractRuns(const RowIdSet& row_ids) {
 // Return the bitmap holding `runs`. REQUIRES: runs sorted, disjoint, non-adjacent.
 RowIdSet BuildBitmap(const std::vector<Run>& runs) {
   // Build each 32-bit bitmap with addRange (run containers), then assemble the 64-bit map
-  // from its own serialization, the only public way to place a bitmap at a high key.
-  std::vector<std::pair<uint32_t, ::Roaring>> bitmaps;
+  // from its own serialization, the only public way to place a bitmap at a high key. Each
+  // 32-bit bitmap is serialized and freed before the next is built to bound peak memory.
+  std::string buf(sizeof(uint64_t), '\0');  // the bitmap count, filled in at the end
+  uint64_t num_bitmaps = 0;
+  uint32_t high = 0;
+  ::Roaring bitmap;
+  auto flush = [&] {
+    if (bitmap.isEmpty()) return;
+    buf.append(reinterpret_cast<const char*>(&high), sizeof(high));
+    const size_t offset = buf.size();
+    buf.resize(offset + bitmap.getSizeInBytes(/*portable=*/true));
+    buf.resize(offset + bitmap.write(buf.data() + offset, /*portable=*/true));
+    ++num_bitmaps;
+    bitmap = ::Roaring();
+  };
   for (const Run& run : runs) {
     uint64_t first = run.first;
     while (true) {
-      const auto high = static_cast<uint32_t>(first >> 32);
-      const uint64_t base = uint64_t{high} << 32;
+      const auto piece_high = static_cast<uint32_t>(first >> 32);
+      const uint64_t base = uint64_t{piece_high} << 32;
       const uint64_t piece_last = std::min(run.last, base | 0xffffffffu);
-      if (bitmaps.empty() || bitmaps.back().first != high)
-        bitmaps.emplace_back(high, ::Roaring());
-      bitmaps.back().second.addRange(first - base, piece_last - base + 1);
+      if (piece_high != high) {
+        flush();
+        high = piece_high;
+      }
+      bitmap.addRange(first - base, piece_last - base + 1);
       if (piece_last == run.last) break;
       first = piece_last + 1;
     }
   }
-  std::string buf;
-  const uint64_t num_bitmaps = bitmaps.size();
-  buf.append(reinterpret_cast<const char*>(&num_bitmaps), sizeof(num_bitmaps));
-  std::string bitmap_bytes;
-  for (const auto& [high, bitmap] : bitmaps) {
-    buf.append(reinterpret_cast<const char*>(&high), sizeof(high));
-    bitmap_bytes.resize(bitmap.getSizeInBytes(/*portable=*/true));
-    bitmap_bytes.resize(bitmap.write(bitmap_bytes.data(), /*portable=*/true));
-    buf += bitmap_bytes;
-  }
+  flush();
+  std::memcpy(buf.data(), &num_bitmaps, sizeof(num_bitmaps));  // native order, as read() wants
   std::vector<uint64_t> aligned((buf.size() + 7) / 8);
   std::memcpy(aligned.data(), buf.data(), buf.size());
+  buf = std::string();
   return ::Roaring64Map::read(reinterpret_cast<const char*>(aligned.data()),
-                                     /*portable=*/true);
+                              /*portable=*/true);
 }
 
 Result<std::vector<Run>> ParseRuns(std::string_view payload) {

@@ -3,11 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <roaring/roaring64map.hh>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <roaring/roaring64map.hh>
 
 #include "tessera/result.h"
 

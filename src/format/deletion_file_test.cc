@@ -1,12 +1,12 @@
 #include "format/deletion_file.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <limits>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "base/coding.h"
 #include "format/file_frame_internal.h"
@@ -18,7 +18,7 @@ using Rng = std::mt19937_64;
 constexpr uint64_t kMaxRowId = std::numeric_limits<uint64_t>::max();
 
 // Row ids [first, last], inclusive.
-struct Run {
+struct IdRun {
   uint64_t first;
   uint64_t last;
 };
@@ -42,16 +42,16 @@ void AddRun(RowIdSet* set, uint64_t first, uint64_t last) {
   }
 }
 
-RowIdSet SetOf(const std::vector<Run>& runs) {
+RowIdSet SetOf(const std::vector<IdRun>& runs) {
   RowIdSet set;
-  for (const Run& run : runs) AddRun(&set, run.first, run.last);
+  for (const IdRun& run : runs) AddRun(&set, run.first, run.last);
   return set;
 }
 
 // Return sorted, disjoint (possibly adjacent) runs: single ids, short runs, runs crossing
 // 65536-id container and 2^32 bitmap boundaries, and long runs.
-std::vector<Run> RandomRuns(Rng& rng) {
-  std::vector<Run> runs;
+std::vector<IdRun> RandomRuns(Rng& rng) {
+  std::vector<IdRun> runs;
   uint64_t next = rng() % 4 == 0 ? 0 : rng() % 100000;
   if (rng() % 4 == 0) next = (uint64_t{1} << 32) - rng() % 70000;
   if (rng() % 8 == 0) next = rng() >> 1;
@@ -59,27 +59,49 @@ std::vector<Run> RandomRuns(Rng& rng) {
   for (int idx = 0; idx < num_runs; ++idx) {
     uint64_t length = 1;
     switch (rng() % 6) {
-      case 0: length = 1 + rng() % 4; break;
-      case 1: length = 1 + rng() % 100; break;
-      case 2: length = 1 + rng() % 200000; break;
-      case 3: length = 65536 * (1 + rng() % 4); break;
-      case 4: length = rng() % 16 == 0 ? 1 + rng() % (uint64_t{1} << 26) : 1; break;
-      default: length = 1; break;
+      case 0:
+        length = 1 + rng() % 4;
+        break;
+      case 1:
+        length = 1 + rng() % 100;
+        break;
+      case 2:
+        length = 1 + rng() % 200000;
+        break;
+      case 3:
+        length = 65536 * (1 + rng() % 4);
+        break;
+      case 4:
+        length = rng() % 16 == 0 ? 1 + rng() % (uint64_t{1} << 26) : 1;
+        break;
+      default:
+        length = 1;
+        break;
     }
     const uint64_t last = next + length - 1;
-    runs.push_back(Run{next, last});
+    runs.push_back(IdRun{next, last});
     uint64_t gap = 0;
     switch (rng() % 5) {
-      case 0: gap = 0; break;  // adjacent: the encoder must merge
-      case 1: gap = 1 + rng() % 3; break;
-      case 2: gap = 1 + rng() % 100000; break;
-      case 3: gap = 1 + rng() % (uint64_t{1} << 34); break;
-      default: gap = ((last + 65536) & ~uint64_t{0xffff}) - last - 1 + rng() % 3; break;
+      case 0:
+        gap = 0;
+        break;  // adjacent: the encoder must merge
+      case 1:
+        gap = 1 + rng() % 3;
+        break;
+      case 2:
+        gap = 1 + rng() % 100000;
+        break;
+      case 3:
+        gap = 1 + rng() % (uint64_t{1} << 34);
+        break;
+      default:
+        gap = ((last + 65536) & ~uint64_t{0xffff}) - last - 1 + rng() % 3;
+        break;
     }
     if (last > kMaxRowId - gap - (uint64_t{1} << 27)) break;
     next = last + 1 + gap;
   }
-  if (rng() % 8 == 0) runs.push_back(Run{kMaxRowId - rng() % 100000, kMaxRowId});
+  if (rng() % 8 == 0) runs.push_back(IdRun{kMaxRowId - rng() % 100000, kMaxRowId});
   return runs;
 }
 
@@ -121,9 +143,9 @@ TEST(DeletionFileTest, RoundTripsEdgeCaseSets) {
   ExpectRoundTrip(SetOf({{1, 65536}}));
   ExpectRoundTrip(SetOf({{65535, 65536}}));
   ExpectRoundTrip(SetOf({{0xffffffff, 0xffffffff}}));
-  ExpectRoundTrip(SetOf({{0xfffffff0, 0x100000010}}));                  // crosses a bitmap
-  ExpectRoundTrip(SetOf({{0, 0xffffffff}}));                             // one full bitmap
-  ExpectRoundTrip(SetOf({{5, (uint64_t{3} << 32) + 7}}));                // spans 3 bitmaps
+  ExpectRoundTrip(SetOf({{0xfffffff0, 0x100000010}}));     // crosses a bitmap
+  ExpectRoundTrip(SetOf({{0, 0xffffffff}}));               // one full bitmap
+  ExpectRoundTrip(SetOf({{5, (uint64_t{3} << 32) + 7}}));  // spans 3 bitmaps
   ExpectRoundTrip(SetOf({{kMaxRowId - 70000, kMaxRowId}}));
   ExpectRoundTrip(SetOf({{1, 1}, {3, 3}, {5, 5}, {65537, 65537}}));
 }
@@ -131,7 +153,7 @@ TEST(DeletionFileTest, RoundTripsEdgeCaseSets) {
 TEST(DeletionFileTest, RoundTripsRandomSets) {
   for (uint64_t seed = 0; seed < 200; ++seed) {
     Rng rng(seed);
-    const std::vector<Run> runs = RandomRuns(rng);
+    const std::vector<IdRun> runs = RandomRuns(rng);
     const RowIdSet set = SetOf(runs);
     SCOPED_TRACE(seed);
     ExpectRoundTrip(set);
@@ -150,7 +172,8 @@ TEST(DeletionFileTest, RoundTripsRandomSparseSets) {
 }
 
 TEST(DeletionFileTest, LongRunsEncodeInAFewBytes) {
-  const RowIdSet set = SetOf({{1000, 1000 + 50'000'000}, {uint64_t{1} << 40, (uint64_t{1} << 40) + (uint64_t{1} << 33)}});
+  const RowIdSet set = SetOf(
+      {{1000, 1000 + 50'000'000}, {uint64_t{1} << 40, (uint64_t{1} << 40) + (uint64_t{1} << 33)}});
   const std::string bytes = EncodeDeletionFile(set);
   EXPECT_LT(bytes.size(), 64u);
   ExpectRoundTrip(set);
@@ -168,7 +191,8 @@ TEST(DeletionFileTest, EveryTruncationIsCorruption) {
 }
 
 TEST(DeletionFileTest, EveryBitFlipIsDetected) {
-  const std::string bytes = EncodeDeletionFile(SetOf({{3, 9}, {100, 70000}, {1ull << 33, 1ull << 34}}));
+  const std::string bytes =
+      EncodeDeletionFile(SetOf({{3, 9}, {100, 70000}, {1ull << 33, 1ull << 34}}));
   for (size_t bit = 0; bit < bytes.size() * 8; ++bit) {
     std::string flipped = bytes;
     flipped[bit / 8] ^= static_cast<char>(1u << (bit % 8));

@@ -10,6 +10,7 @@
 #include <utility>
 #include <variant>
 
+#include "base/coding.h"
 #include "format/file_frame_internal.h"
 #include "format/manifest_generated.h"
 
@@ -256,17 +257,22 @@ Status RangesFromFb(const flatbuffers::Vector<const fb::RowIdRange*>* ranges, ui
                     std::vector<RowIdRange>* out, const Args&... what) {
   if (ranges == nullptr) return Status::OK();
   out->reserve(ranges->size());
+  // The verifier does not check the 8-byte alignment of struct vectors, so the structs are
+  // read bytewise rather than through (possibly misaligned) fb::RowIdRange pointers.
+  static_assert(sizeof(fb::RowIdRange) == 2 * sizeof(uint64_t));
+  const char* data = reinterpret_cast<const char*>(ranges->Data());
   for (flatbuffers::uoffset_t idx = 0; idx < ranges->size(); ++idx) {
-    const fb::RowIdRange* range = ranges->Get(idx);
-    if (range->start() > range->end()) {
-      return Status::Corruption(what..., " row id range ", idx, " [", range->start(), ", ",
-                                range->end(), ") has start > end");
+    const RowIdRange range{base::DecodeFixed64(data + 16 * size_t{idx}),
+                           base::DecodeFixed64(data + 16 * size_t{idx} + 8)};
+    if (range.start > range.end) {
+      return Status::Corruption(what..., " row id range ", idx, " [", range.start, ", ", range.end,
+                                ") has start > end");
     }
-    if (range->end() > next_row_id) {
-      return Status::Corruption(what..., " row id range ", idx, " [", range->start(), ", ",
-                                range->end(), ") reaches past next_row_id ", next_row_id);
+    if (range.end > next_row_id) {
+      return Status::Corruption(what..., " row id range ", idx, " [", range.start, ", ", range.end,
+                                ") reaches past next_row_id ", next_row_id);
     }
-    out->push_back(RowIdRange{range->start(), range->end()});
+    out->push_back(range);
   }
   return Status::OK();
 }

@@ -63,14 +63,14 @@ struct IndexSegmentMeta {
 
 /// The transaction that produced a version: the table's operational log.
 struct TransactionMeta {
-  std::string uuid;        // unique per commit attempt; lets a writer recognise its own commit
-  std::string operation;   // "create", "add", "delete", "restore", "compact", ...
+  std::string uuid;           // unique per commit attempt; lets a writer recognise its own commit
+  std::string operation;      // "create", "add", "delete", "restore", "compact", ...
   uint64_t base_version = 0;  // the version the writer read (0 for create)
   int64_t timestamp_us = 0;   // commit wall time, µs since the epoch
   int64_t duration_us = 0;    // wall time from start of the operation to commit
   int64_t rows_added = 0;
   int64_t rows_deleted = 0;
-  std::string detail;         // free-form JSON with operation-specific numbers
+  std::string detail;  // free-form JSON with operation-specific numbers
   friend bool operator==(const TransactionMeta&, const TransactionMeta&) = default;
 };
 

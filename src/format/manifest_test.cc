@@ -482,7 +482,16 @@ TEST(ManifestCodecTest, JsonRendersEveryField) {
   manifest.fragments = {fragment};
   manifest.index_segments = {IndexSegmentMeta{
       "v_idx", "v", "IVF_HNSW_SQ", "indices/a/s.idx", R"({"m": 16})", 3, {RowIdRange{0, 21}}}};
-  manifest.transaction.detail = R"({"tail_rows": 5})";
+  manifest.stream_checkpoints = {{"kafka:0", 17}, {"kafka:1", -3}};
+  manifest.config = {{"metric", "l2"}};
+  manifest.transaction = {.uuid = "uuid-1",
+                          .operation = "optimize",
+                          .base_version = 6,
+                          .timestamp_us = 1700000000000000,
+                          .duration_us = 2500000,
+                          .rows_added = 10,
+                          .rows_deleted = 4,
+                          .detail = R"({"tail_rows": 5})"};
   const nlohmann::json json = nlohmann::json::parse(ManifestToJson(manifest));
   EXPECT_EQ(json["version"], manifest.version);
   EXPECT_EQ(json["schema"][2]["type"], "vector[2]");
@@ -504,8 +513,8 @@ TEST(ManifestCodecTest, JsonRendersEveryField) {
   EXPECT_EQ(json["deletion_files"].size(), manifest.deletion_files.size());
   EXPECT_EQ(json["index_segments"][0]["params"]["m"], 16);
   EXPECT_EQ(json["index_segments"][0]["covered"], nlohmann::json::parse("[[0,21]]"));
-  EXPECT_EQ(json["stream_checkpoints"].size(), manifest.stream_checkpoints.size());
-  EXPECT_EQ(json["config"].size(), manifest.config.size());
+  EXPECT_EQ(json["stream_checkpoints"], nlohmann::json::parse(R"({"kafka:0": 17, "kafka:1": -3})"));
+  EXPECT_EQ(json["config"], nlohmann::json::parse(R"({"metric": "l2"})"));
   const auto& txn = json["transaction"];
   EXPECT_EQ(txn["uuid"], manifest.transaction.uuid);
   EXPECT_EQ(txn["operation"], manifest.transaction.operation);

@@ -41,7 +41,8 @@ Result<IdxData> ReadIdxFile(const std::string& path, int64_t max_items) {
   for (int d = 1; d < num_dims; ++d) data.item_size *= dims[d];
   if (max_items >= 0 && max_items < data.num_items) data.num_items = max_items;
   const int64_t total = data.num_items * data.item_size;
-  if (total < 0 || total > (int64_t{1} << 34)) return Status::Corruption("'", path, "': bad IDX size");
+  if (total < 0 || total > (int64_t{1} << 34))
+    return Status::Corruption("'", path, "': bad IDX size");
   data.values.resize(static_cast<size_t>(total));
   int64_t done = 0;
   while (done < total) {

@@ -36,10 +36,10 @@ class WritableFile {
 };
 
 struct FileInfo {
-  std::string name;        // base name, not the full path
+  std::string name;  // base name, not the full path
   bool is_dir = false;
   int64_t size_bytes = 0;
-  int64_t mtime_us = 0;    // last modification, µs since the epoch
+  int64_t mtime_us = 0;  // last modification, µs since the epoch
 };
 
 /// Thread-safe: every method may be called from any thread.

@@ -25,7 +25,8 @@ Result<Snapshot::RowLocation> Snapshot::Locate(uint64_t row_id) const {
   if (it == ranges_.begin()) return Status::NotFound("row id ", row_id, " does not exist");
   --it;
   if (row_id >= it->end) return Status::NotFound("row id ", row_id, " does not exist");
-  return RowLocation{it->fragment_index, it->first_row_idx + static_cast<int64_t>(row_id - it->start)};
+  return RowLocation{it->fragment_index,
+                     it->first_row_idx + static_cast<int64_t>(row_id - it->start)};
 }
 
 std::vector<uint64_t> ExpandRowIds(const format::FragmentMeta& fragment) {

@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "format/deletion_file.h"
-
 #include "format/manifest.h"
 #include "tessera/record_batch.h"
 #include "tessera/result.h"

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-
 #include <nlohmann/json.hpp>
 
 #include "expr/filter.h"
@@ -24,8 +23,8 @@ io::FileSystem* FileSystemOf(const TableOptions& options) {
 Result<RecordBatch> ConformBatch(const RecordBatch& batch, const Schema& schema) {
   for (const Field& field : batch.schema().fields()) {
     if (schema.FieldIndex(field.name) < 0) {
-      return Status::InvalidArgument("unknown column '", field.name, "' (table schema: ",
-                                     schema.ToString(), ")");
+      return Status::InvalidArgument("unknown column '", field.name,
+                                     "' (table schema: ", schema.ToString(), ")");
     }
   }
   std::vector<Array> columns;
@@ -45,9 +44,8 @@ Result<RecordBatch> ConformBatch(const RecordBatch& batch, const Schema& schema)
         return Status::InvalidArgument("column '", field.name, "' has vector dimension ",
                                        array.type().dim, ", table expects ", field.type.dim);
       }
-      return Status::InvalidArgument("column '", field.name, "' has type ",
-                                     array.type().ToString(), ", table expects ",
-                                     field.type.ToString());
+      return Status::InvalidArgument("column '", field.name, "' has type ", array.type().ToString(),
+                                     ", table expects ", field.type.ToString());
     }
     if (!field.nullable && array.null_count() > 0) {
       return Status::InvalidArgument("column '", field.name, "' is not nullable but has ",
@@ -96,10 +94,9 @@ Result<std::unique_ptr<expr::Filter>> ParseWhere(std::string_view where, const S
 
 // Visit the live rows of `snapshot` matching `filter`, fragment by fragment: `visit` gets the
 // fragment's batch, its row ids and the selected row indices.
-Status ForEachMatch(
-    TableStore* store, const Snapshot& snapshot, const expr::Filter* filter,
-    const std::function<Status(const RecordBatch&, const std::vector<uint64_t>&,
-                               const std::vector<int64_t>&)>& visit) {
+Status ForEachMatch(TableStore* store, const Snapshot& snapshot, const expr::Filter* filter,
+                    const std::function<Status(const RecordBatch&, const std::vector<uint64_t>&,
+                                               const std::vector<int64_t>&)>& visit) {
   for (const format::FragmentMeta& fragment : snapshot.manifest().fragments) {
     if (filter != nullptr && !filter->MayMatch(fragment.stats, fragment.num_rows)) continue;
     TESSERA_ASSIGN_OR_RETURN(RecordBatch batch, store->ReadFragment(fragment));
@@ -148,8 +145,8 @@ Result<std::unique_ptr<Table>> Table::Create(std::string_view uri, const Schema&
   }
   format::TransactionMeta txn;
   txn.operation = latest ? "overwrite" : "create";
-  auto build = [&](const Snapshot* base, std::span<const format::TransactionMeta>)
-      -> Result<format::Manifest> {
+  auto build = [&](const Snapshot* base,
+                   std::span<const format::TransactionMeta>) -> Result<format::Manifest> {
     if (base != nullptr && mode == CreateMode::kCreate) {
       return Status::AlreadyExists("table '", uri, "' already exists");
     }
@@ -217,7 +214,8 @@ bool Table::read_only() const {
 }
 
 Result<AddResult> Table::Add(const RecordBatch& batch) {
-  if (read_only()) return Status::InvalidArgument("table is checked out read-only at an old version");
+  if (read_only())
+    return Status::InvalidArgument("table is checked out read-only at an old version");
   TESSERA_ASSIGN_OR_RETURN(auto base, CurrentSnapshot());
   const Schema schema = base->schema();
   TESSERA_ASSIGN_OR_RETURN(RecordBatch conformed, ConformBatch(batch, schema));
@@ -227,8 +225,8 @@ Result<AddResult> Table::Add(const RecordBatch& batch) {
   txn.operation = "add";
   txn.rows_added = conformed.num_rows();
   uint64_t first_row_id = 0;
-  auto build = [&](const Snapshot* latest, std::span<const format::TransactionMeta>)
-      -> Result<format::Manifest> {
+  auto build = [&](const Snapshot* latest,
+                   std::span<const format::TransactionMeta>) -> Result<format::Manifest> {
     if (!(latest->schema() == schema)) {
       return Status::InvalidArgument("add: the table schema changed concurrently to ",
                                      latest->schema().ToString());
@@ -255,28 +253,30 @@ Result<AddResult> Table::Add(const RecordBatch& batch) {
 }
 
 Result<DeleteResult> Table::DeleteRows(std::string_view where) {
-  if (read_only()) return Status::InvalidArgument("table is checked out read-only at an old version");
-  if (where.empty()) return Status::InvalidArgument("delete: empty filter (use 'true' to delete all)");
+  if (read_only())
+    return Status::InvalidArgument("table is checked out read-only at an old version");
+  if (where.empty())
+    return Status::InvalidArgument("delete: empty filter (use 'true' to delete all)");
   // A delete whose rows were concurrently deleted or restored away is re-run from the start on
   // the newer version, so that its deletion file never overlaps another one in force.
   for (int run = 0; run < 20; ++run) {
     TESSERA_ASSIGN_OR_RETURN(auto base, CurrentSnapshot());
     TESSERA_ASSIGN_OR_RETURN(auto filter, ParseWhere(where, base->schema()));
     format::RowIdSet matched;
-    TESSERA_RETURN_IF_ERROR(ForEachMatch(
-        store_.get(), *base, filter.get(),
-        [&](const RecordBatch&, const std::vector<uint64_t>& ids, const std::vector<int64_t>& rows) {
-          for (int64_t row : rows) matched.add(ids[row]);
-          return Status::OK();
-        }));
+    TESSERA_RETURN_IF_ERROR(ForEachMatch(store_.get(), *base, filter.get(),
+                                         [&](const RecordBatch&, const std::vector<uint64_t>& ids,
+                                             const std::vector<int64_t>& rows) {
+                                           for (int64_t row : rows) matched.add(ids[row]);
+                                           return Status::OK();
+                                         }));
     if (matched.isEmpty()) return DeleteResult{0, 0};
     TESSERA_ASSIGN_OR_RETURN(format::DeletionFileMeta file, store_->WriteDeletionFile(matched));
     format::TransactionMeta txn;
     txn.operation = "delete";
     txn.rows_deleted = file.num_rows;
     txn.detail = nlohmann::json{{"where", std::string(where)}}.dump();
-    auto build = [&](const Snapshot* latest, std::span<const format::TransactionMeta> winners)
-        -> Result<format::Manifest> {
+    auto build = [&](const Snapshot* latest,
+                     std::span<const format::TransactionMeta> winners) -> Result<format::Manifest> {
       for (const format::TransactionMeta& winner : winners) {
         if (winner.operation == "restore" || winner.operation == "overwrite") {
           return Status::Conflict("delete: table was ", winner.operation, "d concurrently");
@@ -296,7 +296,8 @@ Result<DeleteResult> Table::DeleteRows(std::string_view where) {
     if (committed.ok()) {
       if (committed->snapshot) {
         std::lock_guard<std::mutex> lock(mu_);
-        if (!read_only_ && snapshot_->version() < committed->version) snapshot_ = committed->snapshot;
+        if (!read_only_ && snapshot_->version() < committed->version)
+          snapshot_ = committed->snapshot;
       }
       return DeleteResult{committed->version, file.num_rows};
     }
@@ -326,8 +327,8 @@ Status Table::ScanBatches(const ScanOptions& options,
   const Schema& schema = snapshot->schema();
   for (const std::string& column : options.columns) {
     if (schema.FieldIndex(column) < 0) {
-      return Status::InvalidArgument("unknown column '", column, "' (table schema: ",
-                                     schema.ToString(), ")");
+      return Status::InvalidArgument("unknown column '", column,
+                                     "' (table schema: ", schema.ToString(), ")");
     }
   }
   TESSERA_ASSIGN_OR_RETURN(auto filter, ParseWhere(options.where, schema));
@@ -337,7 +338,8 @@ Status Table::ScanBatches(const ScanOptions& options,
   Status st = ForEachMatch(
       store_.get(), *snapshot, filter.get(),
       [&](const RecordBatch& batch, const std::vector<uint64_t>& ids, std::vector<int64_t> rows) {
-        if (static_cast<int64_t>(rows.size()) > remaining) rows.resize(static_cast<size_t>(remaining));
+        if (static_cast<int64_t>(rows.size()) > remaining)
+          rows.resize(static_cast<size_t>(remaining));
         remaining -= static_cast<int64_t>(rows.size());
         RecordBatch out;
         if (static_cast<int64_t>(rows.size()) == batch.num_rows()) {
@@ -353,8 +355,8 @@ Status Table::ScanBatches(const ScanOptions& options,
         if (options.with_row_id) {
           ArrayBuilder row_ids(DataType::Int64());
           for (int64_t row : rows) row_ids.AppendInt(static_cast<int64_t>(ids[row])).IgnoreError();
-          TESSERA_ASSIGN_OR_RETURN(out, out.AddColumn({"_rowid", DataType::Int64(), false},
-                                                      row_ids.Finish()));
+          TESSERA_ASSIGN_OR_RETURN(
+              out, out.AddColumn({"_rowid", DataType::Int64(), false}, row_ids.Finish()));
         }
         TESSERA_RETURN_IF_ERROR(visit(out));
         return remaining == 0 ? stop : Status::OK();
@@ -392,7 +394,8 @@ Result<RecordBatch> Table::Take(std::span<const uint64_t> row_ids,
     TESSERA_ASSIGN_OR_RETURN(Snapshot::RowLocation loc, snapshot->Locate(id));
     if (snapshot->IsDeleted(id)) return Status::NotFound("row id ", id, " was deleted");
     TESSERA_ASSIGN_OR_RETURN(
-        RecordBatch batch, store_->ReadFragment(snapshot->manifest().fragments[loc.fragment_index]));
+        RecordBatch batch,
+        store_->ReadFragment(snapshot->manifest().fragments[loc.fragment_index]));
     for (int col = 0; col < batch.num_columns(); ++col) {
       builder.column(col).AppendFrom(batch.column(col), loc.row_idx);
     }
@@ -456,8 +459,8 @@ Result<uint64_t> Table::Restore(uint64_t version) {
   format::TransactionMeta txn;
   txn.operation = "restore";
   txn.detail = "{\"restored_version\":" + std::to_string(version) + "}";
-  auto build = [&](const Snapshot* latest, std::span<const format::TransactionMeta>)
-      -> Result<format::Manifest> {
+  auto build = [&](const Snapshot* latest,
+                   std::span<const format::TransactionMeta>) -> Result<format::Manifest> {
     format::Manifest next = target;
     next.transaction = {};
     // Row ids and fragment ids are never reused; stream checkpoints only move forward.

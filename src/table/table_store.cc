@@ -73,7 +73,8 @@ Result<uint64_t> TableStore::LatestVersion() {
 Result<format::Manifest> TableStore::ReadManifest(uint64_t version) {
   auto bytes = fs_->ReadFile(ManifestPath(version));
   if (!bytes.ok()) {
-    if (bytes.status().IsNotFound()) return Status::NotFound("version ", version, " does not exist");
+    if (bytes.status().IsNotFound())
+      return Status::NotFound("version ", version, " does not exist");
     return bytes.status().WithContext("reading manifest of version ", version);
   }
   auto manifest = format::DecodeManifest(*bytes);
@@ -115,7 +116,8 @@ Result<std::shared_ptr<const Snapshot>> TableStore::LoadSnapshot(uint64_t versio
   return LoadSnapshot(std::move(manifest));
 }
 
-Result<std::shared_ptr<const Snapshot>> TableStore::Refresh(std::shared_ptr<const Snapshot> current) {
+Result<std::shared_ptr<const Snapshot>> TableStore::Refresh(
+    std::shared_ptr<const Snapshot> current) {
   uint64_t version = current->version();
   while (true) {
     TESSERA_ASSIGN_OR_RETURN(bool next_exists, fs_->Exists(ManifestPath(version + 1)));
@@ -189,8 +191,8 @@ Result<RecordBatch> TableStore::ReadFragment(const format::FragmentMeta& fragmen
 }
 
 Result<TableStore::Committed> TableStore::Commit(std::shared_ptr<const Snapshot> base,
-                                                format::TransactionMeta txn,
-                                                const BuildManifestFn& build) {
+                                                 format::TransactionMeta txn,
+                                                 const BuildManifestFn& build) {
   const int64_t start_us = base::NowMicros();
   txn.uuid = base::NewUuid();
   txn.base_version = base ? base->version() : 0;
@@ -315,7 +317,9 @@ std::vector<format::ColumnStats> ComputeColumnStats(const RecordBatch& batch) {
       switch (type) {
         case TypeId::kInt32:
         case TypeId::kInt64:
-        case TypeId::kTimestamp: value = array.IntegerAt(row); break;
+        case TypeId::kTimestamp:
+          value = array.IntegerAt(row);
+          break;
         case TypeId::kFloat32:
         case TypeId::kFloat64: {
           const double v = array.NumberAt(row);
@@ -323,7 +327,9 @@ std::vector<format::ColumnStats> ComputeColumnStats(const RecordBatch& batch) {
           value = v;
           break;
         }
-        case TypeId::kBool: value = array.Bool(row); break;
+        case TypeId::kBool:
+          value = array.Bool(row);
+          break;
         case TypeId::kUtf8: {
           const std::string_view s = array.String(row);
           if (s.size() > kMaxStatStringBytes) {
@@ -333,7 +339,8 @@ std::vector<format::ColumnStats> ComputeColumnStats(const RecordBatch& batch) {
           value = std::string(s);
           break;
         }
-        case TypeId::kVector: break;
+        case TypeId::kVector:
+          break;
       }
       if (!have) {
         stats.min = value;

@@ -11,9 +11,8 @@
 #include <span>
 #include <string>
 
-#include "format/deletion_file.h"
-
 #include "format/arrow_ipc_reader.h"
+#include "format/deletion_file.h"
 #include "format/manifest.h"
 #include "io/file_system.h"
 #include "table/snapshot.h"
@@ -72,9 +71,8 @@ class TableStore {
     format::Manifest manifest;
     std::shared_ptr<const Snapshot> snapshot;  // null if reading the new version back failed
   };
-  Result<Committed> Commit(std::shared_ptr<const Snapshot> base,
-                                                 format::TransactionMeta txn,
-                                                 const BuildManifestFn& build);
+  Result<Committed> Commit(std::shared_ptr<const Snapshot> base, format::TransactionMeta txn,
+                           const BuildManifestFn& build);
 
   Status CreateTag(std::string_view name, uint64_t version);
   Status DeleteTag(std::string_view name);
@@ -91,8 +89,10 @@ class TableStore {
 
   std::mutex cache_mu_;
   // Immutable files, decoded once. Shared because scans hold readers while the cache moves on.
-  std::map<std::string, std::shared_ptr<const format::ArrowIpcFileReader>> fragments_;  // GUARDED_BY(cache_mu_)
-  std::map<std::string, std::shared_ptr<const format::RowIdSet>> deletions_;  // GUARDED_BY(cache_mu_)
+  std::map<std::string, std::shared_ptr<const format::ArrowIpcFileReader>>
+      fragments_;  // GUARDED_BY(cache_mu_)
+  std::map<std::string, std::shared_ptr<const format::RowIdSet>>
+      deletions_;  // GUARDED_BY(cache_mu_)
 };
 
 /// Compute per-column min/max/null counts of `batch` (vectors and long strings get none).

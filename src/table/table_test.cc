@@ -24,8 +24,9 @@ RecordBatch MakeBatch(int64_t first_id, int64_t n) {
   for (int64_t id = first_id; id < first_id + n; ++id) {
     std::vector<float> v(kDim);
     for (int d = 0; d < kDim; ++d) v[d] = static_cast<float>(id + d);
-    EXPECT_TRUE(builder.AppendRow({Value(id), Value(v), Value("t" + std::to_string(id)),
-                                   Value(static_cast<double>(id) / 2)})
+    EXPECT_TRUE(builder
+                    .AppendRow({Value(id), Value(v), Value("t" + std::to_string(id)),
+                                Value(static_cast<double>(id) / 2)})
                     .ok());
   }
   return builder.Finish().value();
@@ -161,9 +162,9 @@ TEST_F(TableTest, BadInputIsRejectedAndChangesNothing) {
   // NaN and Inf.
   for (float bad : {std::nanf(""), INFINITY}) {
     RecordBatchBuilder b2(TestSchema());
-    ASSERT_TRUE(b2.AppendRow({Value(int64_t{1}), Value(std::vector<float>{1, bad, 3, 4}), Value(),
-                              Value()})
-                    .ok());
+    ASSERT_TRUE(
+        b2.AppendRow({Value(int64_t{1}), Value(std::vector<float>{1, bad, 3, 4}), Value(), Value()})
+            .ok());
     st = table_->Add(b2.Finish().value()).status();
     EXPECT_TRUE(st.IsInvalidArgument());
     EXPECT_NE(st.message().find("row 0"), std::string::npos) << st;
@@ -196,9 +197,9 @@ TEST_F(TableTest, ColumnsAreMatchedByNameAndAbsentNullableOnesAreNull) {
 }
 
 TEST_F(TableTest, CheckoutIsReadOnlyTimeTravelAndRestoreCommitsOldState) {
-  ASSERT_TRUE(table_->Add(MakeBatch(0, 10)).ok());  // v2
+  ASSERT_TRUE(table_->Add(MakeBatch(0, 10)).ok());   // v2
   ASSERT_TRUE(table_->Add(MakeBatch(10, 10)).ok());  // v3
-  ASSERT_TRUE(table_->DeleteRows("id < 5").ok());  // v4
+  ASSERT_TRUE(table_->DeleteRows("id < 5").ok());    // v4
   ASSERT_TRUE(table_->Checkout(2).ok());
   EXPECT_TRUE(table_->read_only());
   EXPECT_EQ(table_->CountRows().value(), 10);
@@ -248,7 +249,9 @@ TEST_F(TableTest, ConcurrentWritersNeverLoseOrDuplicateRows) {
       for (int i = 0; i < kAddsPerThread; ++i) {
         const int64_t first = (t * kAddsPerThread + i) * 10;
         EXPECT_TRUE(handle->Add(MakeBatch(first, 10)).ok());
-        if (i % 5 == 4) EXPECT_TRUE(handle->DeleteRows("id = " + std::to_string(first)).ok());
+        if (i % 5 == 4) {
+          EXPECT_TRUE(handle->DeleteRows("id = " + std::to_string(first)).ok());
+        }
       }
     });
   }
@@ -274,9 +277,8 @@ TEST_F(TableTest, CreateModes) {
   auto same = Table::Create("/db/t", TestSchema(), CreateMode::kExistOk, options_).value();
   EXPECT_EQ(same->CountRows().value(), 3);
   Schema other = Schema::Parse("a:int32").value();
-  EXPECT_TRUE(Table::Create("/db/t", other, CreateMode::kExistOk, options_)
-                  .status()
-                  .IsInvalidArgument());
+  EXPECT_TRUE(
+      Table::Create("/db/t", other, CreateMode::kExistOk, options_).status().IsInvalidArgument());
   auto replaced = Table::Create("/db/t", other, CreateMode::kOverwrite, options_).value();
   EXPECT_EQ(replaced->CountRows().value(), 0);
   EXPECT_EQ(replaced->schema(), other);

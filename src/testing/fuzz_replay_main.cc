@@ -28,7 +28,8 @@ int main() {
         input.resize(rng() % input.size());
       } else if (kind == 1 && !input.empty()) {
         const int flips = 1 + static_cast<int>(rng() % 4);
-        for (int f = 0; f < flips; ++f) input[rng() % input.size()] ^= static_cast<char>(1u << (rng() % 8));
+        for (int f = 0; f < flips; ++f)
+          input[rng() % input.size()] ^= static_cast<char>(1u << (rng() % 8));
       } else if (kind == 2 && !input.empty()) {
         const size_t pos = rng() % input.size();
         input[pos] = static_cast<char>(rng());

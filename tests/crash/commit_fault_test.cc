@@ -3,16 +3,19 @@
 // loss after a successful commit loses nothing.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <set>
 
 #include "io/file_system.h"
-#include "testing/fault_injection_file_system.h"
 #include "tessera/table.h"
+#include "testing/fault_injection_file_system.h"
 
 namespace tessera {
 namespace {
 
-Schema TestSchema() { return Schema::Parse("id:int64 not null,vector:vector[8],text:utf8").value(); }
+Schema TestSchema() {
+  return Schema::Parse("id:int64 not null,vector:vector[8],text:utf8").value();
+}
 
 RecordBatch MakeBatch(int64_t first_id, int64_t n) {
   RecordBatchBuilder builder(TestSchema());
@@ -51,6 +54,7 @@ std::vector<Operation> Operations() {
 // Afterwards the table opens at either the old version (failure before the commit point) or
 // the new one (the operation reported success), and its rows are exactly those of that version.
 TEST(CommitFaultTest, EveryFailedStepLeavesLastCommittedVersion) {
+  int64_t injected_failures = 0;
   for (const Operation& op : Operations()) {
     for (StatusCode code : {StatusCode::kIOError, StatusCode::kResourceExhausted}) {
       for (int64_t n = 1;; ++n) {
@@ -72,6 +76,7 @@ TEST(CommitFaultTest, EveryFailedStepLeavesLastCommittedVersion) {
         ASSERT_TRUE(reopened.ok()) << op.name << " n=" << n << ": " << reopened.status();
         const uint64_t version = (*reopened)->version().value();
         if (!st.ok()) {
+          ++injected_failures;
           EXPECT_EQ(st.code(), code) << op.name << " n=" << n << ": " << st;
           EXPECT_EQ(version, 3u) << op.name << " n=" << n;
           EXPECT_EQ(Ids(reopened->get()), before) << op.name << " n=" << n;
@@ -85,6 +90,10 @@ TEST(CommitFaultTest, EveryFailedStepLeavesLastCommittedVersion) {
       }
     }
   }
+  // add alone has >= 7 mutating steps (dirs, data file create/append/sync/close, dir sync,
+  // manifest create): the loop must have exercised every one of them.
+  EXPECT_GE(injected_failures, 2 * (7 + 5 + 2 + 1));
+  std::printf("injected %lld failures\n", static_cast<long long>(injected_failures));
 }
 
 TEST(CommitFaultTest, DiskFullFailsCleanlyAndRecovers) {

@@ -26,7 +26,8 @@ Schema TestSchema() { return Schema::Parse("id:int64 not null,vector:vector[16]"
 RecordBatch MakeBatch(int64_t first_id) {
   RecordBatchBuilder builder(TestSchema());
   for (int64_t id = first_id; id < first_id + kRowsPerAdd; ++id) {
-    EXPECT_TRUE(builder.AppendRow({Value(id), Value(std::vector<float>(16, static_cast<float>(id)))}).ok());
+    EXPECT_TRUE(
+        builder.AppendRow({Value(id), Value(std::vector<float>(16, static_cast<float>(id)))}).ok());
   }
   return builder.Finish().value();
 }

@@ -11,7 +11,9 @@
 namespace tessera {
 namespace {
 
-Schema TestSchema() { return Schema::Parse("id:int64 not null,writer:int32,vector:vector[8]").value(); }
+Schema TestSchema() {
+  return Schema::Parse("id:int64 not null,writer:int32,vector:vector[8]").value();
+}
 
 RecordBatch MakeBatch(int writer, int64_t first_id, int64_t n) {
   RecordBatchBuilder builder(TestSchema());

@@ -14,7 +14,8 @@ enum class SimdLevel { kScalar = 0, kAvx2 = 1, kAvx512 = 2 };
 const char* SimdLevelName(SimdLevel level);
 
 /// A table of kernels of one instruction set. All pointers are non-null. Inputs need no
-/// particular alignment. `dim` >= 0.
+/// particular alignment. `dim` >= 0, `n` >= 0. Levels differ only in rounding (summation order);
+/// a NaN in an input gives a NaN result at every level.
 struct DistanceKernels {
   SimdLevel level;
   /// Sum over d of (a[d] - b[d])^2.
@@ -31,8 +32,15 @@ struct DistanceKernels {
   float (*l2_squared_sq8)(const float* query, const uint8_t* code, const float* vmin,
                           const float* vscale, int32_t dim);
   /// Sum of q[d] * decoded[d].
-  float (*dot_sq8)(const float* query, const uint8_t* code, const float* vmin,
-                   const float* vscale, int32_t dim);
+  float (*dot_sq8)(const float* query, const uint8_t* code, const float* vmin, const float* vscale,
+                   int32_t dim);
+  /// One query against `n` contiguous SQ8 codes of `dim` bytes each:
+  /// out[i] = l2_squared_sq8(query, codes + i*dim, vmin, vscale, dim), up to rounding.
+  void (*l2_squared_sq8_batch)(const float* query, const uint8_t* codes, int64_t n,
+                               const float* vmin, const float* vscale, int32_t dim, float* out);
+  /// out[i] = dot_sq8(query, codes + i*dim, vmin, vscale, dim), up to rounding.
+  void (*dot_sq8_batch)(const float* query, const uint8_t* codes, int64_t n, const float* vmin,
+                        const float* vscale, int32_t dim, float* out);
 };
 
 /// The best kernels for this CPU, honouring TESSERA_SIMD. Thread-safe.

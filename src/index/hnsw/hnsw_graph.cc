@@ -1,0 +1,295 @@
+#include "index/hnsw/hnsw_graph.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <random>
+
+namespace tessera::index {
+namespace {
+
+struct FartherFirst {  // max-heap order
+  bool operator()(const HnswCandidate& a, const HnswCandidate& b) const {
+    return a.distance < b.distance;
+  }
+};
+struct NearerFirst {  // min-heap order
+  bool operator()(const HnswCandidate& a, const HnswCandidate& b) const {
+    return a.distance > b.distance;
+  }
+};
+
+bool Ascending(const HnswCandidate& a, const HnswCandidate& b) {
+  return a.distance < b.distance || (a.distance == b.distance && a.node < b.node);
+}
+
+}  // namespace
+
+void HnswScratch::Reset(uint32_t num_nodes) {
+  if (visited_.size() < num_nodes) {
+    visited_.assign(num_nodes, 0);
+    stamp_ = 0;
+  }
+  ++stamp_;
+  if (stamp_ == 0) {  // wrapped: old stamps could collide
+    std::fill(visited_.begin(), visited_.end(), 0);
+    stamp_ = 1;
+  }
+  candidates.clear();
+  results.clear();
+}
+
+HnswGraph::HnswGraph(const HnswParams& params, uint32_t num_nodes) : params_(params) {
+  levels_.resize(num_nodes);
+  std::mt19937_64 rng(params.seed);
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  const double level_mult = 1.0 / std::log(static_cast<double>(params.m));
+  for (uint32_t node = 0; node < num_nodes; ++node) {
+    const double r = uniform(rng);
+    const double level = -std::log(std::max(r, 1e-300)) * level_mult;
+    levels_[node] = static_cast<uint8_t>(std::min<double>(level, kMaxLevel));
+  }
+  upper_.assign(ComputeOffsets(), 0);
+  level0_.assign(static_cast<size_t>(num_nodes) * level0_stride_, 0);
+}
+
+uint64_t HnswGraph::ComputeOffsets() {
+  level0_stride_ = 1 + 2 * static_cast<size_t>(params_.m);
+  upper_stride_ = 1 + static_cast<size_t>(params_.m);
+  upper_offsets_.resize(levels_.size());
+  uint64_t offset = 0;
+  for (size_t node = 0; node < levels_.size(); ++node) {
+    upper_offsets_[node] = offset;
+    offset += levels_[node] * upper_stride_;
+  }
+  return offset;
+}
+
+Result<HnswGraph> HnswGraph::FromArrays(const HnswParams& params, uint32_t entry_point,
+                                        std::vector<uint8_t> levels, std::vector<uint32_t> level0,
+                                        std::vector<uint32_t> upper) {
+  if (params.m < 2 || params.m > 128 || params.ef_construction < 1) {
+    return Status::Corruption("hnsw: bad parameters m=", params.m);
+  }
+  HnswGraph graph;
+  graph.params_ = params;
+  graph.levels_ = std::move(levels);
+  const uint32_t n = graph.num_nodes();
+  int max_level = -1;
+  for (uint8_t level : graph.levels_) {
+    if (level > kMaxLevel) return Status::Corruption("hnsw: node level ", int{level});
+    max_level = std::max<int>(max_level, level);
+  }
+  const uint64_t upper_size = graph.ComputeOffsets();
+  if (level0.size() != static_cast<size_t>(n) * graph.level0_stride_ || upper.size() != upper_size) {
+    return Status::Corruption("hnsw: link arrays have the wrong size");
+  }
+  graph.level0_ = std::move(level0);
+  graph.upper_ = std::move(upper);
+  if (n == 0) {
+    if (entry_point != 0) return Status::Corruption("hnsw: entry point in an empty graph");
+    return graph;
+  }
+  if (entry_point >= n || graph.levels_[entry_point] != max_level) {
+    return Status::Corruption("hnsw: bad entry point ", entry_point);
+  }
+  graph.entry_point_ = entry_point;
+  graph.max_level_ = max_level;
+  for (uint32_t node = 0; node < n; ++node) {
+    for (int level = 0; level <= graph.levels_[node]; ++level) {
+      const uint32_t* block = graph.Block(node, level);
+      if (block[0] > static_cast<uint32_t>(graph.MaxLinks(level))) {
+        return Status::Corruption("hnsw: node ", node, " has too many links");
+      }
+      for (uint32_t link = 1; link <= block[0]; ++link) {
+        // A link on `level` must point to a node that exists on that level.
+        if (block[link] >= n || graph.levels_[block[link]] < level) {
+          return Status::Corruption("hnsw: node ", node, " links to bad node ", block[link]);
+        }
+      }
+    }
+  }
+  return graph;
+}
+
+std::span<const uint32_t> HnswGraph::Links(uint32_t node, int level) const {
+  const uint32_t* block = Block(node, level);
+  return {block + 1, block[0]};
+}
+
+size_t HnswGraph::memory_bytes() const {
+  return levels_.size() + level0_.size() * sizeof(uint32_t) + upper_.size() * sizeof(uint32_t) +
+         upper_offsets_.size() * sizeof(uint64_t);
+}
+
+template <class Space>
+uint32_t HnswGraph::Descend(const Space& space, int target_level, float* distance) const {
+  uint32_t current = entry_point_;
+  float current_distance = space.Distance(current);
+  for (int level = max_level_; level > target_level; --level) {
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      const uint32_t* block = Block(current, level);
+      const uint32_t count = block[0];
+      for (uint32_t link = 1; link <= count; ++link) {
+        const uint32_t next = block[link];
+        const float d = space.Distance(next);
+        if (d < current_distance) {
+          current_distance = d;
+          current = next;
+          changed = true;
+        }
+      }
+    }
+  }
+  *distance = current_distance;
+  return current;
+}
+
+template <class Space>
+void HnswGraph::SearchLevel(const Space& space, uint32_t entry, float entry_distance, int32_t ef,
+                            int level, NodeFilter filter, HnswScratch* scratch) const {
+  scratch->Reset(num_nodes());
+  std::vector<HnswCandidate>& candidates = scratch->candidates;
+  std::vector<HnswCandidate>& results = scratch->results;
+  const size_t max_results = static_cast<size_t>(std::max(ef, 1));
+  float bound = std::numeric_limits<float>::infinity();  // worst result once results is full
+  scratch->Visit(entry);
+  candidates.push_back({entry_distance, entry});
+  if (filter.Accepts(entry)) {
+    results.push_back({entry_distance, entry});
+    if (results.size() >= max_results) bound = entry_distance;
+  }
+  while (!candidates.empty()) {
+    const HnswCandidate current = candidates.front();
+    if (current.distance > bound) break;
+    std::pop_heap(candidates.begin(), candidates.end(), NearerFirst());
+    candidates.pop_back();
+
+    const uint32_t* block = Block(current.node, level);
+    const uint32_t count = block[0];
+    if (count > 0) {
+      scratch->PrefetchVisited(block[1]);
+      space.Prefetch(block[1]);
+    }
+    for (uint32_t link = 1; link <= count; ++link) {
+      const uint32_t next = block[link];
+      if (link < count) {
+        scratch->PrefetchVisited(block[link + 1]);
+        space.Prefetch(block[link + 1]);
+      }
+      if (!scratch->Visit(next)) continue;
+      const float d = space.Distance(next);
+      if (d >= bound) continue;
+      candidates.push_back({d, next});
+      std::push_heap(candidates.begin(), candidates.end(), NearerFirst());
+      if (!filter.Accepts(next)) continue;
+      results.push_back({d, next});
+      std::push_heap(results.begin(), results.end(), FartherFirst());
+      if (results.size() > max_results) {
+        std::pop_heap(results.begin(), results.end(), FartherFirst());
+        results.pop_back();
+      }
+      if (results.size() >= max_results) bound = results.front().distance;
+    }
+  }
+}
+
+template <class Space>
+void HnswGraph::Search(const Space& space, int32_t ef, NodeFilter filter, HnswScratch* scratch,
+                       std::vector<HnswCandidate>* out) const {
+  out->clear();
+  if (max_level_ < 0) return;
+  float entry_distance = 0.0f;
+  const uint32_t entry = Descend(space, 0, &entry_distance);
+  SearchLevel(space, entry, entry_distance, ef, 0, filter, scratch);
+  out->assign(scratch->results.begin(), scratch->results.end());
+  std::sort(out->begin(), out->end(), Ascending);
+}
+
+void HnswGraph::SelectNeighbors(const FloatSpace& space, std::vector<HnswCandidate>* candidates,
+                                int max_links, HnswScratch* scratch) const {
+  if (static_cast<int>(candidates->size()) <= max_links) return;
+  std::sort(candidates->begin(), candidates->end(), Ascending);
+  std::vector<HnswCandidate>& selected = scratch->selected;
+  selected.clear();
+  for (const HnswCandidate& candidate : *candidates) {
+    if (static_cast<int>(selected.size()) >= max_links) break;
+    // Keep the candidate only if it is nearer to the base than to every neighbor kept so far:
+    // the neighbors then point in diverse directions.
+    bool keep = true;
+    const FloatSpace from = space.WithQuery(space.Vector(candidate.node));
+    for (const HnswCandidate& kept : selected) {
+      if (from.Distance(kept.node) < candidate.distance) {
+        keep = false;
+        break;
+      }
+    }
+    if (keep) selected.push_back(candidate);
+  }
+  candidates->swap(selected);
+}
+
+void HnswGraph::Insert(uint32_t node, const FloatSpace& graph_space, HnswScratch* scratch) {
+  const int node_level = levels_[node];
+  if (max_level_ < 0) {
+    entry_point_ = node;
+    max_level_ = node_level;
+    return;
+  }
+  const FloatSpace space = graph_space.WithQuery(graph_space.Vector(node));
+  float entry_distance = 0.0f;
+  uint32_t entry = Descend(space, node_level, &entry_distance);
+  std::vector<HnswCandidate>& pruned = scratch->pruned;
+  for (int level = std::min(node_level, max_level_); level >= 0; --level) {
+    SearchLevel(space, entry, entry_distance, params_.ef_construction, level, NodeFilter(),
+                scratch);
+    std::vector<HnswCandidate> neighbors(scratch->results.begin(), scratch->results.end());
+    SelectNeighbors(space, &neighbors, params_.m, scratch);
+    std::sort(neighbors.begin(), neighbors.end(), Ascending);
+    uint32_t* block = Block(node, level);
+    block[0] = static_cast<uint32_t>(neighbors.size());
+    for (size_t idx = 0; idx < neighbors.size(); ++idx) block[1 + idx] = neighbors[idx].node;
+
+    const int max_links = MaxLinks(level);
+    for (const HnswCandidate& neighbor : neighbors) {
+      uint32_t* other = Block(neighbor.node, level);
+      if (static_cast<int>(other[0]) < max_links) {
+        other[1 + other[0]] = node;
+        ++other[0];
+        continue;
+      }
+      // Full: re-select among the old links and the new node.
+      const FloatSpace from = space.WithQuery(space.Vector(neighbor.node));
+      pruned.clear();
+      pruned.push_back({neighbor.distance, node});
+      for (uint32_t link = 1; link <= other[0]; ++link) {
+        pruned.push_back({from.Distance(other[link]), other[link]});
+      }
+      SelectNeighbors(space, &pruned, max_links, scratch);
+      other[0] = static_cast<uint32_t>(pruned.size());
+      for (size_t idx = 0; idx < pruned.size(); ++idx) other[1 + idx] = pruned[idx].node;
+    }
+    if (!neighbors.empty()) {
+      entry = neighbors.front().node;
+      entry_distance = neighbors.front().distance;
+    }
+  }
+  if (node_level > max_level_) {
+    entry_point_ = node;
+    max_level_ = node_level;
+  }
+}
+
+void HnswGraph::Build(const FloatSpace& space) {
+  HnswScratch scratch;
+  for (uint32_t node = 0; node < num_nodes(); ++node) Insert(node, space, &scratch);
+}
+
+template void HnswGraph::Search<FloatSpace>(const FloatSpace&, int32_t, NodeFilter, HnswScratch*,
+                                            std::vector<HnswCandidate>*) const;
+template void HnswGraph::Search<Sq8Space>(const Sq8Space&, int32_t, NodeFilter, HnswScratch*,
+                                          std::vector<HnswCandidate>*) const;
+
+}  // namespace tessera::index

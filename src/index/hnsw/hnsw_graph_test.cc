@@ -1,0 +1,184 @@
+#include "index/hnsw/hnsw_graph.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "index/index_test_util_internal.h"
+#include "index/sq/scalar_quantizer.h"
+
+namespace tessera::index {
+namespace {
+
+using testing_internal::BruteForce;
+using testing_internal::ClusteredVectors;
+using testing_internal::Recall;
+
+constexpr int32_t kDim = 64;
+constexpr int64_t kRows = 20000;
+constexpr int64_t kQueries = 200;
+constexpr int32_t kK = 10;
+
+class HnswGraphTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    std::vector<float> all =
+        ClusteredVectors(kRows + kQueries, kDim, /*num_clusters=*/200, /*spread=*/0.15f, 11);
+    base_ = new std::vector<float>(all.begin(), all.begin() + kRows * kDim);
+    queries_ = new std::vector<float>(all.begin() + kRows * kDim, all.end());
+    truth_ = new std::vector<std::vector<uint64_t>>(
+        BruteForce(*base_, *queries_, kDim, kK, Metric::kL2));
+    HnswParams params;
+    params.m = 16;
+    params.ef_construction = 100;
+    graph_ = new HnswGraph(params, kRows);
+    graph_->Build(FloatSpace(base_->data(), kDim, Metric::kL2));
+  }
+  static void TearDownTestSuite() {
+    delete graph_;
+    delete truth_;
+    delete queries_;
+    delete base_;
+  }
+
+  template <class MakeSpace>
+  double SearchRecall(int32_t ef, const MakeSpace& make_space) {
+    HnswScratch scratch;
+    std::vector<HnswCandidate> out;
+    std::vector<std::vector<uint64_t>> found(kQueries);
+    for (int64_t q = 0; q < kQueries; ++q) {
+      graph_->Search(make_space(queries_->data() + q * kDim), ef, NodeFilter(), &scratch, &out);
+      EXPECT_EQ(out.size(), static_cast<size_t>(ef));
+      for (int idx = 0; idx < kK && idx < static_cast<int>(out.size()); ++idx) {
+        found[q].push_back(out[idx].node);
+      }
+    }
+    return Recall(found, *truth_);
+  }
+
+  static std::vector<float>* base_;
+  static std::vector<float>* queries_;
+  static std::vector<std::vector<uint64_t>>* truth_;
+  static HnswGraph* graph_;
+};
+
+std::vector<float>* HnswGraphTest::base_ = nullptr;
+std::vector<float>* HnswGraphTest::queries_ = nullptr;
+std::vector<std::vector<uint64_t>>* HnswGraphTest::truth_ = nullptr;
+HnswGraph* HnswGraphTest::graph_ = nullptr;
+
+TEST_F(HnswGraphTest, RecallAt10OverFloatsIsAtLeast95Percent) {
+  const double recall = SearchRecall(64, [&](const float* query) {
+    return FloatSpace(base_->data(), kDim, Metric::kL2, query);
+  });
+  std::printf("hnsw float recall@10 (m=16, ef_construction=100, ef=64): %.4f\n", recall);
+  EXPECT_GE(recall, 0.95);
+}
+
+TEST_F(HnswGraphTest, RecallAt10OverSq8CodesIsAtLeast95Percent) {
+  const ScalarQuantizer sq = ScalarQuantizer::Train(*base_, kDim).value();
+  std::vector<uint8_t> codes(base_->size());
+  sq.EncodeBatch(base_->data(), kRows, codes.data());
+  const double recall = SearchRecall(64, [&](const float* query) {
+    return Sq8Space(sq, codes.data(), Metric::kL2, query);
+  });
+  std::printf("hnsw sq8 recall@10 (m=16, ef_construction=100, ef=64): %.4f\n", recall);
+  EXPECT_GE(recall, 0.95);
+}
+
+TEST_F(HnswGraphTest, LinksAreBoundedAndValid) {
+  const HnswGraph& graph = *graph_;
+  EXPECT_EQ(graph.num_nodes(), static_cast<uint32_t>(kRows));
+  EXPECT_GE(graph.max_level(), 1);
+  for (uint32_t node = 0; node < graph.num_nodes(); ++node) {
+    for (int level = 0; level <= graph.levels()[node]; ++level) {
+      const std::span<const uint32_t> links = graph.Links(node, level);
+      ASSERT_LE(links.size(), static_cast<size_t>(level == 0 ? 32 : 16));
+      std::set<uint32_t> unique(links.begin(), links.end());
+      EXPECT_EQ(unique.size(), links.size());
+      EXPECT_EQ(unique.count(node), 0u);
+      if (level == 0) {
+        EXPECT_GT(links.size(), 0u);
+      }
+    }
+  }
+}
+
+TEST_F(HnswGraphTest, FilteredSearchReturnsKAcceptedNodesAtOnePercent) {
+  const NodeFilter filter{[](const void*, uint32_t node) { return node % 100 == 7; }, nullptr};
+  // The exact answer among accepted nodes.
+  std::vector<float> accepted;
+  std::vector<uint32_t> accepted_ids;
+  for (uint32_t node = 7; node < kRows; node += 100) {
+    accepted.insert(accepted.end(), base_->begin() + node * kDim,
+                    base_->begin() + (node + 1) * kDim);
+    accepted_ids.push_back(node);
+  }
+  const auto truth = BruteForce(accepted, *queries_, kDim, kK, Metric::kL2);
+  HnswScratch scratch;
+  std::vector<HnswCandidate> out;
+  std::vector<std::vector<uint64_t>> found(kQueries);
+  for (int64_t q = 0; q < kQueries; ++q) {
+    graph_->Search(FloatSpace(base_->data(), kDim, Metric::kL2, queries_->data() + q * kDim),
+                   kK, filter, &scratch, &out);
+    ASSERT_EQ(out.size(), static_cast<size_t>(kK));
+    for (const HnswCandidate& c : out) {
+      ASSERT_EQ(c.node % 100, 7u);
+      found[q].push_back(c.node / 100);  // index into accepted_ids
+    }
+  }
+  const double recall = Recall(found, truth);
+  std::printf("hnsw filtered (1%%) recall@10: %.4f\n", recall);
+  EXPECT_GE(recall, 0.95);
+}
+
+TEST(HnswGraphSmallTest, EmptyAndSingleNodeGraphs) {
+  HnswGraph empty(HnswParams(), 0);
+  const float vec[2] = {1.0f, 2.0f};
+  empty.Build(FloatSpace(vec, 2, Metric::kL2));
+  HnswScratch scratch;
+  std::vector<HnswCandidate> out;
+  empty.Search(FloatSpace(vec, 2, Metric::kL2, vec), 10, NodeFilter(), &scratch, &out);
+  EXPECT_TRUE(out.empty());
+  HnswGraph one(HnswParams(), 1);
+  one.Build(FloatSpace(vec, 2, Metric::kL2));
+  one.Search(FloatSpace(vec, 2, Metric::kL2, vec), 10, NodeFilter(), &scratch, &out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].node, 0u);
+}
+
+TEST(HnswGraphSmallTest, FromArraysRoundTripsAndRejectsBadLinks) {
+  const std::vector<float> data = ClusteredVectors(500, 8, 5, 0.2f, 5);
+  HnswParams params;
+  params.m = 4;
+  HnswGraph graph(params, 500);
+  graph.Build(FloatSpace(data.data(), 8, Metric::kL2));
+  HnswGraph copy = HnswGraph::FromArrays(params, graph.entry_point(), graph.levels(),
+                                         graph.level0(), graph.upper())
+                       .value();
+  EXPECT_EQ(copy.level0(), graph.level0());
+  EXPECT_EQ(copy.max_level(), graph.max_level());
+  std::vector<uint32_t> bad = graph.level0();
+  bad[2] = 500;  // node 0's second link out of range
+  EXPECT_TRUE(HnswGraph::FromArrays(params, graph.entry_point(), graph.levels(), bad,
+                                    graph.upper())
+                  .status()
+                  .IsCorruption());
+  bad = graph.level0();
+  bad[0] = 9;  // more links than 2 * m
+  EXPECT_TRUE(HnswGraph::FromArrays(params, graph.entry_point(), graph.levels(), bad,
+                                    graph.upper())
+                  .status()
+                  .IsCorruption());
+  EXPECT_TRUE(HnswGraph::FromArrays(params, 500, graph.levels(), graph.level0(), graph.upper())
+                  .status()
+                  .IsCorruption());
+  std::vector<uint32_t> short_level0(graph.level0().begin(), graph.level0().end() - 1);
+  EXPECT_TRUE(HnswGraph::FromArrays(params, graph.entry_point(), graph.levels(), short_level0,
+                                    graph.upper())
+                  .status()
+                  .IsCorruption());
+}
+
+}  // namespace
+}  // namespace tessera::index

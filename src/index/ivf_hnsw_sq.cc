@@ -1,0 +1,311 @@
+#include "index/ivf_hnsw_sq.h"
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <numeric>
+
+#include "index/parallel_internal.h"
+#include "index/payload_codec_internal.h"
+#include "index/simd/distance.h"
+
+namespace tessera::index {
+namespace {
+
+// Rows sampled to train the scalar quantizer.
+constexpr int64_t kQuantizerSampleRows = 1 << 16;
+// IVF_HNSW_SQ defaults to partitions of at least this many rows: the graphs pay off on large
+// partitions, and fewer partitions mean fewer graphs to probe.
+constexpr int64_t kMinRowsPerGraphPartition = 4096;
+
+// Serializes progress reports from the build threads, mapping [0, 1] of a phase onto
+// [start, end] of the whole build.
+class ProgressReporter {
+ public:
+  explicit ProgressReporter(const ProgressCallback& callback) : callback_(callback) {}
+  void Report(double fraction) {
+    if (!callback_) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    last_ = std::max(last_, std::min(fraction, 1.0));
+    callback_(last_);
+  }
+
+ private:
+  const ProgressCallback& callback_;
+  std::mutex mutex_;
+  double last_ = 0.0;  // guarded by mutex_
+};
+
+}  // namespace
+
+Result<std::unique_ptr<IvfHnswSqIndex>> IvfHnswSqIndex::Build(const IndexBuildOptions& options,
+                                                              std::span<const float> vectors,
+                                                              int32_t dim,
+                                                              std::span<const uint64_t> row_ids) {
+  if (options.type != IndexType::kIvfHnswSq && options.type != IndexType::kIvfSq &&
+      options.type != IndexType::kHnsw) {
+    return Status::InvalidArgument("IvfHnswSqIndex cannot build ", IndexTypeToString(options.type));
+  }
+  const int64_t num_rows = static_cast<int64_t>(row_ids.size());
+  int64_t default_partitions = DefaultNumPartitions(num_rows, 1);
+  if (options.type == IndexType::kIvfHnswSq) {
+    default_partitions = DefaultNumPartitions(num_rows, kMinRowsPerGraphPartition);
+  }
+  IndexBuildOptions resolved = options;
+  if (options.type == IndexType::kHnsw) resolved.num_partitions = 1;
+  TESSERA_ASSIGN_OR_RETURN(IvfBuildInput input,
+                           PrepareIvfBuild(resolved, vectors, dim, row_ids, default_partitions));
+  ProgressReporter progress(options.progress);
+  progress.Report(0.0);
+  auto index = std::unique_ptr<IvfHnswSqIndex>(new IvfHnswSqIndex());
+  index->type_ = options.type;
+  index->metric_ = options.metric;
+  index->hnsw_params_.m = options.m;
+  index->hnsw_params_.ef_construction = options.ef_construction;
+  index->hnsw_params_.seed = options.seed;
+  TESSERA_ASSIGN_OR_RETURN(index->model_, IvfModel::Train(input.vectors, dim, options.metric,
+                                                          input.num_partitions, resolved));
+  ScalarQuantizerOptions sq_options;
+  sq_options.clip_fraction = options.sq_clip_fraction;
+  TESSERA_ASSIGN_OR_RETURN(
+      index->quantizer_,
+      ScalarQuantizer::Train(SampleVectors(input.vectors, dim, kQuantizerSampleRows, options.seed),
+                             dim, sq_options));
+  progress.Report(0.1);
+  TESSERA_RETURN_IF_ERROR(
+      index->Populate(input.vectors, row_ids, options.progress, 0.1, options.num_threads));
+  return index;
+}
+
+Result<std::unique_ptr<IvfHnswSqIndex>> IvfHnswSqIndex::BuildWithSameModel(
+    std::span<const float> vectors, std::span<const uint64_t> row_ids,
+    const ProgressCallback& progress, int num_threads) const {
+  IndexBuildOptions options;
+  options.type = type_;
+  options.metric = metric_;
+  options.m = hnsw_params_.m;
+  options.ef_construction = hnsw_params_.ef_construction;
+  TESSERA_ASSIGN_OR_RETURN(IvfBuildInput input,
+                           PrepareIvfBuild(options, vectors, dim(), row_ids, 1));
+  auto index = std::unique_ptr<IvfHnswSqIndex>(new IvfHnswSqIndex());
+  index->type_ = type_;
+  index->metric_ = metric_;
+  index->hnsw_params_ = hnsw_params_;
+  index->model_ = model_;
+  index->quantizer_ = quantizer_;
+  TESSERA_RETURN_IF_ERROR(index->Populate(input.vectors, row_ids, progress, 0.0, num_threads));
+  return index;
+}
+
+Status IvfHnswSqIndex::Populate(std::span<const float> vectors, std::span<const uint64_t> row_ids,
+                                const ProgressCallback& callback, double progress_start,
+                                int num_threads) {
+  ProgressReporter progress(callback);
+  const int threads = internal::ResolveNumThreads(num_threads);
+  const int32_t dim = model_.dim();
+  const int64_t num_rows = static_cast<int64_t>(row_ids.size());
+  const int32_t num_partitions = model_.num_partitions();
+  std::vector<int32_t> assignment(num_rows, 0);
+  if (num_partitions > 1) model_.Assign(vectors, assignment, threads);
+  std::vector<int64_t> slot_rows;
+  lists_ = PartitionLists<uint8_t>::Group(assignment, num_partitions, row_ids, dim, &slot_rows);
+  internal::ParallelFor(num_rows, threads, [&](int64_t begin, int64_t end, int) {
+    for (int64_t slot = begin; slot < end; ++slot) {
+      quantizer_.Encode(vectors.data() + slot_rows[slot] * dim, lists_.mutable_slot_code(slot));
+    }
+  });
+  const double graph_start = progress_start + (1.0 - progress_start) * 0.1;
+  progress.Report(graph_start);
+  if (!has_graphs()) {
+    progress.Report(1.0);
+    return Status::OK();
+  }
+
+  // Build the graphs, largest partitions first so that the threads finish together.
+  graphs_.assign(num_partitions, HnswGraph());
+  std::vector<int32_t> order(num_partitions);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [this](int32_t a, int32_t b) {
+    return lists_.partition_size(a) > lists_.partition_size(b);
+  });
+  std::atomic<int32_t> next{0};
+  std::atomic<int64_t> rows_done{0};
+  const std::vector<uint64_t>& offsets = lists_.offsets();
+  internal::ParallelFor(threads, threads, [&](int64_t, int64_t, int) {
+    std::vector<float> partition_vectors;
+    HnswScratch scratch;
+    while (true) {
+      const int32_t rank = next.fetch_add(1);
+      if (rank >= num_partitions) break;
+      const int32_t partition = order[rank];
+      const int64_t size = lists_.partition_size(partition);
+      partition_vectors.resize(static_cast<size_t>(size) * dim);
+      for (int64_t node = 0; node < size; ++node) {
+        std::copy_n(vectors.data() + slot_rows[offsets[partition] + node] * dim, dim,
+                    partition_vectors.data() + node * dim);
+      }
+      HnswParams params = hnsw_params_;
+      params.seed = hnsw_params_.seed + static_cast<uint64_t>(partition);
+      HnswGraph graph(params, static_cast<uint32_t>(size));
+      const FloatSpace space(partition_vectors.data(), dim, metric_);
+      for (uint32_t node = 0; node < graph.num_nodes(); ++node) {
+        graph.Insert(node, space, &scratch);
+      }
+      graphs_[partition] = std::move(graph);
+      const int64_t done = rows_done.fetch_add(size) + size;
+      progress.Report(graph_start + (1.0 - graph_start) * static_cast<double>(done) /
+                                        static_cast<double>(num_rows));
+    }
+  });
+  progress.Report(1.0);
+  return Status::OK();
+}
+
+size_t IvfHnswSqIndex::memory_bytes() const {
+  size_t bytes = model_.memory_bytes() + lists_.memory_bytes() +
+                 2 * quantizer_.vmin().size() * sizeof(float);
+  for (const HnswGraph& graph : graphs_) bytes += graph.memory_bytes();
+  return bytes;
+}
+
+Status IvfHnswSqIndex::Search(std::span<const float> query, const SearchOptions& options,
+                              std::vector<Neighbor>* results) const {
+  std::unique_ptr<internal::IvfSearchScratch> scratch = scratch_pool_.Acquire();
+  const int32_t dim = model_.dim();
+  const auto search_partition = [&](int32_t partition, const float* q, int32_t want, TopK* top) {
+    const int64_t size = lists_.partition_size(partition);
+    if (size == 0) return;
+    const uint64_t* row_ids = lists_.row_ids(partition);
+    const uint8_t* codes = lists_.codes(partition);
+    if (has_graphs()) {
+      const Sq8Space space(quantizer_, codes, metric_, q);
+      const internal::PartitionFilter filter{row_ids, options.filter};
+      const int32_t ef = internal::ResolveEf(options, want);
+      graphs_[partition].Search(space, ef, filter.AsNodeFilter(), &scratch->hnsw,
+                                &scratch->hnsw_results);
+      // Fewer than ef results means the search ran out of reachable nodes (a selective filter,
+      // or nodes without in-links, which inner-product graphs can have): scan the partition
+      // instead, so that every accepted row can be found.
+      if (scratch->hnsw_results.size() >= static_cast<size_t>(std::min<int64_t>(ef, size))) {
+        for (const HnswCandidate& candidate : scratch->hnsw_results) {
+          top->Push(candidate.distance, row_ids[candidate.node]);
+        }
+        return;
+      }
+    }
+    std::vector<float>& distances = scratch->distances;
+    distances.resize(size);
+    const simd::DistanceKernels& kernels = simd::BestKernels();
+    const float* vmin = quantizer_.vmin().data();
+    const float* vscale = quantizer_.vscale().data();
+    if (metric_ == Metric::kL2) {
+      kernels.l2_squared_sq8_batch(q, codes, size, vmin, vscale, dim, distances.data());
+    } else {
+      kernels.dot_sq8_batch(q, codes, size, vmin, vscale, dim, distances.data());
+      const float offset = metric_ == Metric::kCosine ? 1.0f : 0.0f;
+      for (float& d : distances) d = offset - d;
+    }
+    for (int64_t slot = 0; slot < size; ++slot) {
+      if (options.filter != nullptr && !(*options.filter)(row_ids[slot])) continue;
+      top->Push(distances[slot], row_ids[slot]);
+    }
+  };
+  Status status = internal::IvfSearch(model_, metric_, query, options, /*exact_distances=*/false,
+                                      scratch.get(), search_partition, results);
+  scratch_pool_.Release(std::move(scratch));
+  return status;
+}
+
+void IvfHnswSqIndex::AppendPayload(std::string* out) const {
+  internal::PayloadWriter writer(out);
+  writer.PutU32(static_cast<uint32_t>(hnsw_params_.m));
+  writer.PutU32(static_cast<uint32_t>(hnsw_params_.ef_construction));
+  writer.PutU64(hnsw_params_.seed);
+  writer.PutArray(model_.centroids());
+  writer.PutArray(quantizer_.vmin());
+  writer.PutArray(quantizer_.vscale());
+  writer.PutArray(lists_.offsets());
+  writer.PutArray(lists_.all_row_ids());
+  writer.PutArray(lists_.all_codes());
+  writer.PutU32(static_cast<uint32_t>(graphs_.size()));
+  for (const HnswGraph& graph : graphs_) {
+    writer.PutU32(graph.entry_point());
+    writer.PutArray(graph.levels());
+    writer.PutArray(graph.level0());
+    writer.PutArray(graph.upper());
+  }
+}
+
+Result<std::unique_ptr<IvfHnswSqIndex>> IvfHnswSqIndex::FromPayload(IndexType type, Metric metric,
+                                                                    int32_t dim,
+                                                                    std::string_view payload) {
+  if (dim <= 0) return Status::Corruption("index file: bad dim");
+  internal::PayloadReader reader(payload);
+  auto index = std::unique_ptr<IvfHnswSqIndex>(new IvfHnswSqIndex());
+  index->type_ = type;
+  index->metric_ = metric;
+  uint32_t m = 0;
+  uint32_t ef_construction = 0;
+  TESSERA_RETURN_IF_ERROR(reader.ReadU32(&m, "m"));
+  TESSERA_RETURN_IF_ERROR(reader.ReadU32(&ef_construction, "ef_construction"));
+  TESSERA_RETURN_IF_ERROR(reader.ReadU64(&index->hnsw_params_.seed, "seed"));
+  if (m < 2 || m > 128 || ef_construction < 1 || ef_construction > (1u << 20)) {
+    return Status::Corruption("index file: bad HNSW parameters");
+  }
+  index->hnsw_params_.m = static_cast<int32_t>(m);
+  index->hnsw_params_.ef_construction = static_cast<int32_t>(ef_construction);
+
+  std::vector<float> centroids;
+  TESSERA_RETURN_IF_ERROR(reader.ReadArray(&centroids, "centroids"));
+  TESSERA_ASSIGN_OR_RETURN(index->model_, IvfModel::FromCentroids(metric, dim, std::move(centroids)));
+  if (type == IndexType::kHnsw && index->model_.num_partitions() != 1) {
+    return Status::Corruption("index file: HNSW with ", index->model_.num_partitions(),
+                              " partitions");
+  }
+  std::vector<float> vmin;
+  std::vector<float> vscale;
+  TESSERA_RETURN_IF_ERROR(reader.ReadArray(&vmin, "sq vmin", dim));
+  TESSERA_RETURN_IF_ERROR(reader.ReadArray(&vscale, "sq vscale", dim));
+  Result<ScalarQuantizer> quantizer = ScalarQuantizer::FromParams(std::move(vmin), std::move(vscale));
+  if (!quantizer.ok()) return Status::Corruption("index file: ", quantizer.status().message());
+  index->quantizer_ = std::move(quantizer).value();
+
+  const int32_t num_partitions = index->model_.num_partitions();
+  std::vector<uint64_t> offsets;
+  std::vector<uint64_t> row_ids;
+  std::vector<uint8_t> codes;
+  TESSERA_RETURN_IF_ERROR(reader.ReadArray(&offsets, "partition offsets", num_partitions + 1));
+  TESSERA_RETURN_IF_ERROR(reader.ReadArray(&row_ids, "row ids"));
+  TESSERA_RETURN_IF_ERROR(reader.ReadArray(&codes, "codes"));
+  TESSERA_ASSIGN_OR_RETURN(index->lists_,
+                           PartitionLists<uint8_t>::FromArrays(dim, std::move(offsets),
+                                                               std::move(row_ids), std::move(codes)));
+  uint32_t num_graphs = 0;
+  TESSERA_RETURN_IF_ERROR(reader.ReadU32(&num_graphs, "graph count"));
+  const uint32_t expected_graphs = index->has_graphs() ? static_cast<uint32_t>(num_partitions) : 0;
+  if (num_graphs != expected_graphs) {
+    return Status::Corruption("index file: ", num_graphs, " graphs for ", num_partitions,
+                              " partitions");
+  }
+  index->graphs_.reserve(num_graphs);
+  for (uint32_t partition = 0; partition < num_graphs; ++partition) {
+    uint32_t entry_point = 0;
+    std::vector<uint8_t> levels;
+    std::vector<uint32_t> level0;
+    std::vector<uint32_t> upper;
+    TESSERA_RETURN_IF_ERROR(reader.ReadU32(&entry_point, "graph entry point"));
+    TESSERA_RETURN_IF_ERROR(reader.ReadArray(
+        &levels, "graph levels", index->lists_.partition_size(static_cast<int32_t>(partition))));
+    TESSERA_RETURN_IF_ERROR(reader.ReadArray(&level0, "graph level 0"));
+    TESSERA_RETURN_IF_ERROR(reader.ReadArray(&upper, "graph upper levels"));
+    TESSERA_ASSIGN_OR_RETURN(HnswGraph graph,
+                             HnswGraph::FromArrays(index->hnsw_params_, entry_point,
+                                                   std::move(levels), std::move(level0),
+                                                   std::move(upper)));
+    index->graphs_.push_back(std::move(graph));
+  }
+  if (reader.remaining() != 0) return Status::Corruption("index file: trailing payload bytes");
+  return index;
+}
+
+}  // namespace tessera::index

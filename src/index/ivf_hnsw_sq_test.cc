@@ -1,0 +1,153 @@
+// Recall thresholds of IVF_HNSW_SQ on fixed-seed clustered data and on Fashion-MNIST.
+#include "index/ivf_hnsw_sq.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "index/index_test_util_internal.h"
+
+namespace tessera::index {
+namespace {
+
+using testing_internal::BruteForce;
+using testing_internal::ClusteredVectors;
+using testing_internal::Recall;
+
+struct RecallRun {
+  double recall = 0.0;
+  double qps = 0.0;
+};
+
+RecallRun MeasureRecall(const IvfHnswSqIndex& index, const std::vector<float>& base,
+                        const std::vector<float>& queries, int32_t dim,
+                        const std::vector<std::vector<uint64_t>>& truth, SearchOptions options) {
+  const VectorLookup lookup = [&](uint64_t row_id) { return base.data() + row_id * dim; };
+  options.vectors = &lookup;
+  const int64_t num_queries = static_cast<int64_t>(queries.size()) / dim;
+  std::vector<std::vector<uint64_t>> found(num_queries);
+  std::vector<Neighbor> results;
+  const auto start = std::chrono::steady_clock::now();
+  for (int64_t q = 0; q < num_queries; ++q) {
+    EXPECT_TRUE(index.Search({queries.data() + q * dim, static_cast<size_t>(dim)}, options,
+                             &results)
+                    .ok());
+    EXPECT_EQ(results.size(), static_cast<size_t>(options.k));
+    for (const Neighbor& n : results) found[q].push_back(n.row_id);
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return {Recall(found, truth), static_cast<double>(num_queries) / seconds};
+}
+
+std::vector<uint64_t> Iota(int64_t n) {
+  std::vector<uint64_t> ids(n);
+  for (int64_t row = 0; row < n; ++row) ids[row] = static_cast<uint64_t>(row);
+  return ids;
+}
+
+TEST(IvfHnswSqTest, ClusteredRecallAt10IsAtLeast95Percent) {
+  constexpr int32_t kDim = 64;
+  constexpr int64_t kRows = 20000;
+  const std::vector<float> all = ClusteredVectors(kRows + 200, kDim, 200, 0.15f, 11);
+  const std::vector<float> base(all.begin(), all.begin() + kRows * kDim);
+  const std::vector<float> queries(all.begin() + kRows * kDim, all.end());
+  const auto truth = BruteForce(base, queries, kDim, 10, Metric::kL2);
+  IndexBuildOptions options;
+  options.num_partitions = 16;
+  options.ef_construction = 64;
+  options.num_threads = 2;
+  std::vector<double> progress;
+  options.progress = [&](double fraction) { progress.push_back(fraction); };
+  const auto index = IvfHnswSqIndex::Build(options, base, kDim, Iota(kRows)).value();
+  ASSERT_FALSE(progress.empty());
+  EXPECT_EQ(progress.back(), 1.0);
+  for (size_t idx = 1; idx < progress.size(); ++idx) EXPECT_GE(progress[idx], progress[idx - 1]);
+  EXPECT_EQ(index->graphs().size(), 16u);
+
+  SearchOptions search;
+  search.nprobes = 4;
+  search.ef = 48;
+  search.refine_factor = 2;
+  const RecallRun run = MeasureRecall(*index, base, queries, kDim, truth, search);
+  std::printf("clustered 20k x 64, 16 partitions, nprobes=4 ef=48 refine=2: recall@10 %.4f\n",
+              run.recall);
+  EXPECT_GE(run.recall, 0.95);
+}
+
+// Fashion-MNIST (Debian package dataset-fashion-mnist): 20k training images as the base, 200
+// test images as queries, L2.
+class FashionMnistTest : public ::testing::Test {
+ protected:
+  static constexpr int32_t kDim = 784;
+  static constexpr int64_t kRows = 20000;
+  static constexpr int64_t kQueries = 200;
+
+  void SetUp() override {
+    base_ = testing_internal::LoadFashionMnist("train-images-idx3-ubyte.gz", kRows);
+    queries_ = testing_internal::LoadFashionMnist("t10k-images-idx3-ubyte.gz", kQueries);
+    if (base_.empty() || queries_.empty()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+    ASSERT_EQ(base_.size(), static_cast<size_t>(kRows * kDim));
+  }
+
+  std::vector<float> base_;
+  std::vector<float> queries_;
+};
+
+TEST_F(FashionMnistTest, IvfHnswSqRecallAt10IsAtLeast95Percent) {
+  IndexBuildOptions options;
+  options.num_partitions = 8;
+  options.m = 16;
+  options.ef_construction = 64;
+  options.num_threads = 2;
+  const auto start = std::chrono::steady_clock::now();
+  const auto index = IvfHnswSqIndex::Build(options, base_, kDim, Iota(kRows)).value();
+  const double build_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  SearchOptions search;
+  search.nprobes = 3;
+  search.ef = 40;
+  search.refine_factor = 2;
+  const RecallRun run = MeasureRecall(*index, base_, queries_, kDim,
+                                      BruteForce(base_, queries_, kDim, 10, Metric::kL2), search);
+  std::printf(
+      "fashion-mnist 20k: 8 partitions, m=16 ef_construction=64, nprobes=3 ef=40 refine=2: "
+      "recall@10 %.4f, %.0f qps, build %.1f s, %.1f MB (%.0f bytes/row)\n",
+      run.recall, run.qps, build_seconds, index->memory_bytes() / 1e6,
+      static_cast<double>(index->memory_bytes()) / kRows);
+  EXPECT_GE(run.recall, 0.95);
+  // SQ8 codes + graph must stay well under a third of float vectors + an hnswlib graph.
+  EXPECT_LT(index->memory_bytes(), kRows * (kDim * 4 + 2 * 16 * 4 + 8) / 3);
+}
+
+TEST_F(FashionMnistTest, SegmentBuiltWithSameModelFindsItsRows) {
+  IndexBuildOptions options;
+  options.num_partitions = 4;
+  options.ef_construction = 32;
+  options.num_threads = 2;
+  const int64_t half = 4000;
+  const std::vector<float> first(base_.begin(), base_.begin() + half * kDim);
+  const std::vector<float> second(base_.begin() + half * kDim, base_.begin() + 2 * half * kDim);
+  const auto index = IvfHnswSqIndex::Build(options, first, kDim, Iota(half)).value();
+  std::vector<uint64_t> tail_ids(half);
+  for (int64_t row = 0; row < half; ++row) tail_ids[row] = static_cast<uint64_t>(half + row);
+  const auto tail = index->BuildWithSameModel(second, tail_ids, nullptr, 2).value();
+  EXPECT_EQ(tail->model().centroids(), index->model().centroids());
+  EXPECT_EQ(tail->quantizer().vmin(), index->quantizer().vmin());
+  EXPECT_EQ(tail->num_rows(), half);
+  // Each tail row, used as a query, finds itself first.
+  const VectorLookup lookup = [&](uint64_t row_id) { return base_.data() + row_id * kDim; };
+  SearchOptions search;
+  search.k = 1;
+  search.refine_factor = 2;
+  search.vectors = &lookup;
+  std::vector<Neighbor> results;
+  for (int64_t row = 0; row < half; row += 100) {
+    ASSERT_TRUE(tail->Search({second.data() + row * kDim, kDim}, search, &results).ok());
+    ASSERT_EQ(results.size(), 1u);
+    EXPECT_EQ(results[0].row_id, static_cast<uint64_t>(half + row));
+  }
+}
+
+}  // namespace
+}  // namespace tessera::index

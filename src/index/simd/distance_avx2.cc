@@ -1,0 +1,331 @@
+// AVX2 + FMA kernels. Compiled with -mavx2 -mfma -mf16c; reached only through
+// KernelsFor()/BestKernels() after the CPU check.
+//
+// Everything here except the exported table and SumFloatsAvx2 has internal linkage, and this
+// file must not call inline functions or templates from shared headers (<algorithm>, <vector>,
+// ...): the linker may keep this file's AVX2 copy of such a function for the whole program,
+// which then crashes on a CPU without AVX2.
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "index/simd/distance.h"
+#include "index/simd/distance_internal.h"
+
+namespace tessera::index::simd {
+namespace {
+
+constexpr int32_t kLanes = 8;
+// Rows processed together by the batch kernels: the query chunk is loaded once per group.
+constexpr int64_t kBatchRows = 4;
+// The batch kernels prefetch the next group of rows while reading one, but at least this many
+// bytes ahead.
+constexpr int64_t kMinPrefetchBytes = 4096;
+
+// A mask whose first `remaining` lanes (0..8) are set, for _mm256_maskload_ps.
+inline __m256i TailMask(int32_t remaining) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(remaining),
+                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+inline float ReduceAdd(__m256 v) {
+  __m128 sum = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
+  sum = _mm_add_ss(sum, _mm_movehdup_ps(sum));
+  return _mm_cvtss_f32(sum);
+}
+
+struct L2Op {
+  static __m256 Step(__m256 acc, __m256 a, __m256 b) {
+    const __m256 diff = _mm256_sub_ps(a, b);
+    return _mm256_fmadd_ps(diff, diff, acc);
+  }
+};
+
+struct DotOp {
+  static __m256 Step(__m256 acc, __m256 a, __m256 b) { return _mm256_fmadd_ps(a, b, acc); }
+};
+
+template <class Op>
+float PairKernel(const float* a, const float* b, int32_t dim) {
+  __m256 acc0 = _mm256_setzero_ps();
+  __m256 acc1 = _mm256_setzero_ps();
+  __m256 acc2 = _mm256_setzero_ps();
+  __m256 acc3 = _mm256_setzero_ps();
+  int32_t d = 0;
+  for (; d + 4 * kLanes <= dim; d += 4 * kLanes) {
+    acc0 = Op::Step(acc0, _mm256_loadu_ps(a + d), _mm256_loadu_ps(b + d));
+    acc1 = Op::Step(acc1, _mm256_loadu_ps(a + d + 8), _mm256_loadu_ps(b + d + 8));
+    acc2 = Op::Step(acc2, _mm256_loadu_ps(a + d + 16), _mm256_loadu_ps(b + d + 16));
+    acc3 = Op::Step(acc3, _mm256_loadu_ps(a + d + 24), _mm256_loadu_ps(b + d + 24));
+  }
+  if (d + 2 * kLanes <= dim) {
+    acc0 = Op::Step(acc0, _mm256_loadu_ps(a + d), _mm256_loadu_ps(b + d));
+    acc1 = Op::Step(acc1, _mm256_loadu_ps(a + d + 8), _mm256_loadu_ps(b + d + 8));
+    d += 2 * kLanes;
+  }
+  if (d + kLanes <= dim) {
+    acc2 = Op::Step(acc2, _mm256_loadu_ps(a + d), _mm256_loadu_ps(b + d));
+    d += kLanes;
+  }
+  if (d < dim) {
+    const __m256i mask = TailMask(dim - d);
+    acc3 = Op::Step(acc3, _mm256_maskload_ps(a + d, mask), _mm256_maskload_ps(b + d, mask));
+  }
+  return ReduceAdd(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
+}
+
+// Prefetch the `lines` cache lines starting at `p` into L1.
+inline void PrefetchLines(const char* p, int lines) {
+  for (int line = 0; line < lines; ++line) _mm_prefetch(p + 64 * line, _MM_HINT_T0);
+}
+
+// The batch kernels read kBatchRows consecutive rows at once, 8 floats of each per step, and
+// prefetch as many bytes of the next group, so the contiguous rows are prefetched once each, one
+// group (at least kMinPrefetchBytes) ahead of use.
+template <class Op>
+void BatchKernel(const float* query, const float* base, int64_t n, int32_t dim, float* out) {
+  const int64_t stride = dim;
+  const int32_t body = dim - dim % kLanes;
+  const int32_t tail = dim - body;
+  const __m256i mask = TailMask(tail);
+  const int64_t group_bytes = kBatchRows * stride * static_cast<int64_t>(sizeof(float));
+  const int64_t prefetch_ahead = group_bytes > kMinPrefetchBytes ? group_bytes : kMinPrefetchBytes;
+  int64_t row = 0;
+  for (; row + kBatchRows <= n; row += kBatchRows) {
+    const float* r0 = base + row * stride;
+    const float* r1 = r0 + stride;
+    const float* r2 = r1 + stride;
+    const float* r3 = r2 + stride;
+    const char* prefetch = reinterpret_cast<const char*>(r0) + prefetch_ahead;
+    __m256 acc0 = _mm256_setzero_ps();
+    __m256 acc1 = _mm256_setzero_ps();
+    __m256 acc2 = _mm256_setzero_ps();
+    __m256 acc3 = _mm256_setzero_ps();
+    for (int32_t d = 0; d < body; d += kLanes) {
+      PrefetchLines(prefetch + kBatchRows * sizeof(float) * d, 2);
+      const __m256 q = _mm256_loadu_ps(query + d);
+      acc0 = Op::Step(acc0, q, _mm256_loadu_ps(r0 + d));
+      acc1 = Op::Step(acc1, q, _mm256_loadu_ps(r1 + d));
+      acc2 = Op::Step(acc2, q, _mm256_loadu_ps(r2 + d));
+      acc3 = Op::Step(acc3, q, _mm256_loadu_ps(r3 + d));
+    }
+    if (tail != 0) {
+      PrefetchLines(prefetch + kBatchRows * sizeof(float) * body, 2);
+      const __m256 q = _mm256_maskload_ps(query + body, mask);
+      acc0 = Op::Step(acc0, q, _mm256_maskload_ps(r0 + body, mask));
+      acc1 = Op::Step(acc1, q, _mm256_maskload_ps(r1 + body, mask));
+      acc2 = Op::Step(acc2, q, _mm256_maskload_ps(r2 + body, mask));
+      acc3 = Op::Step(acc3, q, _mm256_maskload_ps(r3 + body, mask));
+    }
+    out[row] = ReduceAdd(acc0);
+    out[row + 1] = ReduceAdd(acc1);
+    out[row + 2] = ReduceAdd(acc2);
+    out[row + 3] = ReduceAdd(acc3);
+  }
+  for (; row < n; ++row) out[row] = PairKernel<Op>(query, base + row * stride, dim);
+}
+
+float L2Squared(const float* a, const float* b, int32_t dim) { return PairKernel<L2Op>(a, b, dim); }
+
+float Dot(const float* a, const float* b, int32_t dim) { return PairKernel<DotOp>(a, b, dim); }
+
+void L2SquaredBatch(const float* query, const float* base, int64_t n, int32_t dim, float* out) {
+  BatchKernel<L2Op>(query, base, n, dim, out);
+}
+
+void DotBatch(const float* query, const float* base, int64_t n, int32_t dim, float* out) {
+  BatchKernel<DotOp>(query, base, n, dim, out);
+}
+
+// SQ8: codes widen uint8 -> int32 -> float and decode as vmin + code * vscale.
+
+inline __m256 WidenCodes(__m128i bytes) { return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes)); }
+
+inline __m256 LoadCodes(const uint8_t* code) {
+  return WidenCodes(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(code)));
+}
+
+// Load code[0, remaining) (remaining < 8) without reading past it; the other lanes are zero.
+inline __m256 LoadCodesPartial(const uint8_t* code, int32_t remaining) {
+  uint64_t bytes = 0;
+  for (int32_t idx = 0; idx < remaining; ++idx) {
+    bytes |= static_cast<uint64_t>(code[idx]) << (8 * idx);
+  }
+  return WidenCodes(_mm_cvtsi64_si128(static_cast<int64_t>(bytes)));
+}
+
+// The query, vmin and vscale of one 8-dimension step.
+struct Sq8Params {
+  __m256 query;
+  __m256 vmin;
+  __m256 vscale;
+};
+
+inline Sq8Params LoadParams(const float* query, const float* vmin, const float* vscale) {
+  return {_mm256_loadu_ps(query), _mm256_loadu_ps(vmin), _mm256_loadu_ps(vscale)};
+}
+
+inline Sq8Params LoadParamsMasked(__m256i mask, const float* query, const float* vmin,
+                                  const float* vscale) {
+  return {_mm256_maskload_ps(query, mask), _mm256_maskload_ps(vmin, mask),
+          _mm256_maskload_ps(vscale, mask)};
+}
+
+struct L2Sq8Op {
+  static __m256 Step(__m256 acc, const Sq8Params& p, __m256 codes) {
+    const __m256 diff = _mm256_sub_ps(p.query, _mm256_fmadd_ps(codes, p.vscale, p.vmin));
+    return _mm256_fmadd_ps(diff, diff, acc);
+  }
+};
+
+struct DotSq8Op {
+  static __m256 Step(__m256 acc, const Sq8Params& p, __m256 codes) {
+    return _mm256_fmadd_ps(p.query, _mm256_fmadd_ps(codes, p.vscale, p.vmin), acc);
+  }
+};
+
+template <class Op>
+float Sq8PairKernel(const float* query, const uint8_t* code, const float* vmin, const float* vscale,
+                    int32_t dim) {
+  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                   _mm256_setzero_ps()};
+  int32_t d = 0;
+  for (; d + 4 * kLanes <= dim; d += 4 * kLanes) {
+    for (int part = 0; part < 4; ++part) {
+      const int32_t at = d + part * kLanes;
+      acc[part] =
+          Op::Step(acc[part], LoadParams(query + at, vmin + at, vscale + at), LoadCodes(code + at));
+    }
+  }
+  int part = 0;
+  for (; d + kLanes <= dim; d += kLanes, ++part) {
+    acc[part] =
+        Op::Step(acc[part], LoadParams(query + d, vmin + d, vscale + d), LoadCodes(code + d));
+  }
+  if (d < dim) {
+    const __m256i mask = TailMask(dim - d);
+    acc[3] = Op::Step(acc[3], LoadParamsMasked(mask, query + d, vmin + d, vscale + d),
+                      LoadCodesPartial(code + d, dim - d));
+  }
+  return ReduceAdd(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
+}
+
+float L2SquaredSq8(const float* query, const uint8_t* code, const float* vmin, const float* vscale,
+                   int32_t dim) {
+  return Sq8PairKernel<L2Sq8Op>(query, code, vmin, vscale, dim);
+}
+
+float DotSq8(const float* query, const uint8_t* code, const float* vmin, const float* vscale,
+             int32_t dim) {
+  return Sq8PairKernel<DotSq8Op>(query, code, vmin, vscale, dim);
+}
+
+// The batch SQ8 kernels share each step's query/vmin/vscale loads between kBatchRows codes. For
+// L2 they also share q - vmin, so a row costs widen, convert and two FMAs per 8 dimensions.
+struct L2Sq8BatchOp {
+  static Sq8Params Prepare(const Sq8Params& p) {
+    return {_mm256_sub_ps(p.query, p.vmin), p.vmin, p.vscale};
+  }
+  static __m256 Step(__m256 acc, const Sq8Params& prepared, __m256 codes) {
+    // (q - vmin) - code * vscale
+    const __m256 diff = _mm256_fnmadd_ps(codes, prepared.vscale, prepared.query);
+    return _mm256_fmadd_ps(diff, diff, acc);
+  }
+};
+
+struct DotSq8BatchOp {
+  static Sq8Params Prepare(const Sq8Params& p) { return p; }
+  static __m256 Step(__m256 acc, const Sq8Params& p, __m256 codes) {
+    return DotSq8Op::Step(acc, p, codes);
+  }
+};
+
+template <class BatchOp, class PairOp>
+void Sq8BatchKernel(const float* query, const uint8_t* codes, int64_t n, const float* vmin,
+                    const float* vscale, int32_t dim, float* out) {
+  const int64_t stride = dim;
+  const int32_t body = dim - dim % kLanes;
+  const int32_t tail = dim - body;
+  const __m256i mask = TailMask(tail);
+  int64_t row = 0;
+  for (; row + kBatchRows <= n; row += kBatchRows) {
+    const uint8_t* c0 = codes + row * stride;
+    const uint8_t* c1 = c0 + stride;
+    const uint8_t* c2 = c1 + stride;
+    const uint8_t* c3 = c2 + stride;
+    __m256 acc0 = _mm256_setzero_ps();
+    __m256 acc1 = _mm256_setzero_ps();
+    __m256 acc2 = _mm256_setzero_ps();
+    __m256 acc3 = _mm256_setzero_ps();
+    for (int32_t d = 0; d < body; d += kLanes) {
+      const Sq8Params p = BatchOp::Prepare(LoadParams(query + d, vmin + d, vscale + d));
+      acc0 = BatchOp::Step(acc0, p, LoadCodes(c0 + d));
+      acc1 = BatchOp::Step(acc1, p, LoadCodes(c1 + d));
+      acc2 = BatchOp::Step(acc2, p, LoadCodes(c2 + d));
+      acc3 = BatchOp::Step(acc3, p, LoadCodes(c3 + d));
+    }
+    if (tail != 0) {
+      const Sq8Params p =
+          BatchOp::Prepare(LoadParamsMasked(mask, query + body, vmin + body, vscale + body));
+      acc0 = BatchOp::Step(acc0, p, LoadCodesPartial(c0 + body, tail));
+      acc1 = BatchOp::Step(acc1, p, LoadCodesPartial(c1 + body, tail));
+      acc2 = BatchOp::Step(acc2, p, LoadCodesPartial(c2 + body, tail));
+      acc3 = BatchOp::Step(acc3, p, LoadCodesPartial(c3 + body, tail));
+    }
+    out[row] = ReduceAdd(acc0);
+    out[row + 1] = ReduceAdd(acc1);
+    out[row + 2] = ReduceAdd(acc2);
+    out[row + 3] = ReduceAdd(acc3);
+  }
+  for (; row < n; ++row) {
+    out[row] = Sq8PairKernel<PairOp>(query, codes + row * stride, vmin, vscale, dim);
+  }
+}
+
+void L2SquaredSq8Batch(const float* query, const uint8_t* codes, int64_t n, const float* vmin,
+                       const float* vscale, int32_t dim, float* out) {
+  Sq8BatchKernel<L2Sq8BatchOp, L2Sq8Op>(query, codes, n, vmin, vscale, dim, out);
+}
+
+void DotSq8Batch(const float* query, const uint8_t* codes, int64_t n, const float* vmin,
+                 const float* vscale, int32_t dim, float* out) {
+  Sq8BatchKernel<DotSq8BatchOp, DotSq8Op>(query, codes, n, vmin, vscale, dim, out);
+}
+
+}  // namespace
+
+namespace internal {
+
+const DistanceKernels kAvx2Kernels = {
+    .level = SimdLevel::kAvx2,
+    .l2_squared = &L2Squared,
+    .dot = &Dot,
+    .l2_squared_batch = &L2SquaredBatch,
+    .dot_batch = &DotBatch,
+    .l2_squared_sq8 = &L2SquaredSq8,
+    .dot_sq8 = &DotSq8,
+    .l2_squared_sq8_batch = &L2SquaredSq8Batch,
+    .dot_sq8_batch = &DotSq8Batch,
+};
+
+float SumFloatsAvx2(const float* x, int64_t n) {
+  __m256 acc[8];
+  for (__m256& a : acc) a = _mm256_setzero_ps();
+  int64_t idx = 0;
+  for (; idx + 8 * kLanes <= n; idx += 8 * kLanes) {
+    for (int part = 0; part < 8; ++part) {
+      acc[part] = _mm256_add_ps(acc[part], _mm256_loadu_ps(x + idx + part * kLanes));
+    }
+  }
+  for (; idx + kLanes <= n; idx += kLanes) acc[0] = _mm256_add_ps(acc[0], _mm256_loadu_ps(x + idx));
+  if (idx < n) {
+    const __m256i mask = TailMask(static_cast<int32_t>(n - idx));
+    acc[1] = _mm256_add_ps(acc[1], _mm256_maskload_ps(x + idx, mask));
+  }
+  for (int part = 1; part < 8; ++part) acc[0] = _mm256_add_ps(acc[0], acc[part]);
+  return ReduceAdd(acc[0]);
+}
+
+}  // namespace internal
+}  // namespace tessera::index::simd
