@@ -63,6 +63,11 @@ class Table {
   static Result<std::unique_ptr<Table>> Create(std::string_view uri, const Schema& schema,
                                                CreateMode mode = CreateMode::kCreate,
                                                const TableOptions& options = {});
+  /// Create a table with the schema of `first` whose version 1 already holds `first`'s rows
+  /// (one fragment). Errors: as above, plus those of Add.
+  static Result<std::unique_ptr<Table>> Create(std::string_view uri, const RecordBatch& first,
+                                               CreateMode mode = CreateMode::kCreate,
+                                               const TableOptions& options = {});
   /// Open the table at `uri` at its latest version. Errors: kNotFound, kCorruption.
   static Result<std::unique_ptr<Table>> Open(std::string_view uri,
                                              const TableOptions& options = {});
@@ -116,6 +121,9 @@ class Table {
   Result<std::shared_ptr<const table::Snapshot>> CurrentSnapshot();
 
  private:
+  static Result<std::unique_ptr<Table>> CreateImpl(std::string_view uri, const Schema& schema,
+                                                   const RecordBatch* first, CreateMode mode,
+                                                   const TableOptions& options);
   Table(std::string uri, std::unique_ptr<table::TableStore> store,
         std::shared_ptr<const table::Snapshot> snapshot);
 

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
 #include <tuple>
 
 #include "index/index_test_util_internal.h"
@@ -52,7 +53,16 @@ class VectorIndexTest : public ::testing::TestWithParam<std::tuple<IndexType, Me
   IndexType type() const { return std::get<0>(GetParam()); }
   Metric metric() const { return std::get<1>(GetParam()); }
 
-  std::unique_ptr<VectorIndex> BuildTestIndex() {
+  // Return the index of this (type, metric), built once per test binary.
+  const VectorIndex* BuildTestIndex() {
+    static std::map<std::tuple<IndexType, Metric>, std::unique_ptr<VectorIndex>>* cache =
+        new std::map<std::tuple<IndexType, Metric>, std::unique_ptr<VectorIndex>>();
+    std::unique_ptr<VectorIndex>& slot = (*cache)[GetParam()];
+    if (slot == nullptr) slot = BuildUncached();
+    return slot.get();
+  }
+
+  std::unique_ptr<VectorIndex> BuildUncached() {
     IndexBuildOptions options;
     options.type = type();
     options.metric = metric();
@@ -80,7 +90,7 @@ class VectorIndexTest : public ::testing::TestWithParam<std::tuple<IndexType, Me
 };
 
 TEST_P(VectorIndexTest, RecallAt10IsHighWithRerank) {
-  const std::unique_ptr<VectorIndex> index = BuildTestIndex();
+  const VectorIndex* index = BuildTestIndex();
   EXPECT_EQ(index->type(), type());
   EXPECT_EQ(index->metric(), metric());
   EXPECT_EQ(index->dim(), kDim);
@@ -116,7 +126,7 @@ TEST_P(VectorIndexTest, RecallAt10IsHighWithRerank) {
 }
 
 TEST_P(VectorIndexTest, FilterAtOnePercentStillReturnsK) {
-  const std::unique_ptr<VectorIndex> index = BuildTestIndex();
+  const VectorIndex* index = BuildTestIndex();
   const Dataset& data = TestData();
   const RowFilter filter = [](uint64_t row_id) { return RowOf(row_id) % 100 == 3; };
   SearchOptions options = Options(10);
@@ -131,7 +141,7 @@ TEST_P(VectorIndexTest, FilterAtOnePercentStillReturnsK) {
 }
 
 TEST_P(VectorIndexTest, RerankDropsRowsWhoseVectorIsGone) {
-  const std::unique_ptr<VectorIndex> index = BuildTestIndex();
+  const VectorIndex* index = BuildTestIndex();
   if (type() == IndexType::kIvfFlat) GTEST_SKIP() << "IVF_FLAT never re-ranks";
   const VectorLookup odd_only = [](uint64_t row_id) -> const float* {
     if (RowOf(row_id) % 2 == 0) return nullptr;
@@ -147,7 +157,7 @@ TEST_P(VectorIndexTest, RerankDropsRowsWhoseVectorIsGone) {
 }
 
 TEST_P(VectorIndexTest, RejectsBadSearchArguments) {
-  const std::unique_ptr<VectorIndex> index = BuildTestIndex();
+  const VectorIndex* index = BuildTestIndex();
   std::vector<Neighbor> results;
   const std::vector<float> short_query(kDim - 1, 0.0f);
   EXPECT_TRUE(index->Search(short_query, Options(10), &results).IsInvalidArgument());

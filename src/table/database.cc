@@ -43,11 +43,7 @@ Result<std::unique_ptr<Table>> Database::CreateTable(std::string_view name, cons
 Result<std::unique_ptr<Table>> Database::CreateTable(std::string_view name,
                                                      const RecordBatch& first, CreateMode mode) {
   TESSERA_ASSIGN_OR_RETURN(std::string path, TablePath(name));
-  TESSERA_ASSIGN_OR_RETURN(auto table, Table::Create(path, first.schema(), mode, options_));
-  if (first.num_rows() > 0) {
-    TESSERA_RETURN_IF_ERROR(table->Add(first).status());
-  }
-  return table;
+  return Table::Create(path, first, mode, options_);
 }
 
 Result<std::unique_ptr<Table>> Database::OpenTable(std::string_view name) {

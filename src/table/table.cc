@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <optional>
 
+#include "base/uuid.h"
 #include "expr/filter.h"
 #include "table/snapshot.h"
 #include "table/table_store.h"
@@ -124,7 +126,24 @@ Table::~Table() = default;
 
 Result<std::unique_ptr<Table>> Table::Create(std::string_view uri, const Schema& schema,
                                              CreateMode mode, const TableOptions& options) {
+  return CreateImpl(uri, schema, nullptr, mode, options);
+}
+
+Result<std::unique_ptr<Table>> Table::Create(std::string_view uri, const RecordBatch& first,
+                                             CreateMode mode, const TableOptions& options) {
+  return CreateImpl(uri, first.schema(), &first, mode, options);
+}
+
+Result<std::unique_ptr<Table>> Table::CreateImpl(std::string_view uri, const Schema& schema,
+                                                 const RecordBatch* first, CreateMode mode,
+                                                 const TableOptions& options) {
+  const int64_t started_us = ::tessera::base::NowMicros();
   if (schema.num_fields() == 0) return Status::InvalidArgument("create: schema has no columns");
+  TESSERA_ASSIGN_OR_RETURN(Schema checked, Schema::Make(schema.fields()));  // reserved names
+  RecordBatch rows;
+  if (first != nullptr) {
+    TESSERA_ASSIGN_OR_RETURN(rows, ConformBatch(*first, checked));
+  }
   io::FileSystem* fs = FileSystemOf(options);
   auto store = std::make_unique<TableStore>(fs, std::string(uri), options.max_commit_attempts);
   TESSERA_RETURN_IF_ERROR(fs->CreateDirs(std::string(uri)));
@@ -143,8 +162,14 @@ Result<std::unique_ptr<Table>> Table::Create(std::string_view uri, const Schema&
       return std::unique_ptr<Table>(new Table(std::string(uri), std::move(store), latest));
     }
   }
+  std::optional<format::FragmentMeta> fragment;
+  if (rows.num_rows() > 0) {
+    TESSERA_ASSIGN_OR_RETURN(fragment, store->WriteFragment(rows));
+  }
   format::TransactionMeta txn;
   txn.operation = latest ? "overwrite" : "create";
+  txn.rows_added = rows.num_rows();
+  txn.duration_us = ::tessera::base::NowMicros() - started_us;
   auto build = [&](const Snapshot* base,
                    std::span<const format::TransactionMeta>) -> Result<format::Manifest> {
     if (base != nullptr && mode == CreateMode::kCreate) {
@@ -157,6 +182,13 @@ Result<std::unique_ptr<Table>> Table::Create(std::string_view uri, const Schema&
       next.next_row_id = base->manifest().next_row_id;
       next.next_fragment_id = base->manifest().next_fragment_id;
       next.stream_checkpoints = base->manifest().stream_checkpoints;
+    }
+    if (fragment) {
+      format::FragmentMeta meta = *fragment;
+      meta.id = next.next_fragment_id++;
+      meta.row_ids = {{next.next_row_id, next.next_row_id + static_cast<uint64_t>(meta.num_rows)}};
+      next.next_row_id += static_cast<uint64_t>(meta.num_rows);
+      next.fragments.push_back(std::move(meta));
     }
     return next;
   };
@@ -214,6 +246,7 @@ bool Table::read_only() const {
 }
 
 Result<AddResult> Table::Add(const RecordBatch& batch) {
+  const int64_t started_us = ::tessera::base::NowMicros();
   if (read_only())
     return Status::InvalidArgument("table is checked out read-only at an old version");
   TESSERA_ASSIGN_OR_RETURN(auto base, CurrentSnapshot());
@@ -223,6 +256,7 @@ Result<AddResult> Table::Add(const RecordBatch& batch) {
   TESSERA_ASSIGN_OR_RETURN(format::FragmentMeta fragment, store_->WriteFragment(conformed));
   format::TransactionMeta txn;
   txn.operation = "add";
+  txn.duration_us = ::tessera::base::NowMicros() - started_us;  // Commit adds its own time
   txn.rows_added = conformed.num_rows();
   uint64_t first_row_id = 0;
   auto build = [&](const Snapshot* latest,
@@ -259,6 +293,7 @@ Result<DeleteResult> Table::DeleteRows(std::string_view where) {
     return Status::InvalidArgument("delete: empty filter (use 'true' to delete all)");
   // A delete whose rows were concurrently deleted or restored away is re-run from the start on
   // the newer version, so that its deletion file never overlaps another one in force.
+  const int64_t started_us = ::tessera::base::NowMicros();
   for (int run = 0; run < 20; ++run) {
     TESSERA_ASSIGN_OR_RETURN(auto base, CurrentSnapshot());
     TESSERA_ASSIGN_OR_RETURN(auto filter, ParseWhere(where, base->schema()));
@@ -273,6 +308,7 @@ Result<DeleteResult> Table::DeleteRows(std::string_view where) {
     TESSERA_ASSIGN_OR_RETURN(format::DeletionFileMeta file, store_->WriteDeletionFile(matched));
     format::TransactionMeta txn;
     txn.operation = "delete";
+    txn.duration_us = ::tessera::base::NowMicros() - started_us;
     txn.rows_deleted = file.num_rows;
     txn.detail = nlohmann::json{{"where", std::string(where)}}.dump();
     auto build = [&](const Snapshot* latest,

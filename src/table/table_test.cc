@@ -296,6 +296,7 @@ TEST(DatabaseTest, CreatesListsOpensAndDropsTables) {
   ASSERT_TRUE(db->CreateTable("b", TestSchema()).ok());
   auto a = db->CreateTable("a", MakeBatch(0, 5)).value();
   EXPECT_EQ(a->CountRows().value(), 5);
+  EXPECT_EQ(a->version().value(), 1u);  // the first batch is part of version 1
   EXPECT_EQ(db->TableNames().value(), (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(db->OpenTable("a").value()->CountRows().value(), 5);
   EXPECT_TRUE(db->CreateTable("../x", TestSchema()).status().IsInvalidArgument());

@@ -167,19 +167,20 @@ void HnswGraph::SearchLevel(const Space& space, uint32_t entry, float entry_dist
     std::pop_heap(candidates.begin(), candidates.end(), NearerFirst());
     candidates.pop_back();
 
+    // Two passes over the links: first find the unvisited ones (prefetching the visited
+    // stamps), then compute their distances while prefetching the next nodes' data.
     const uint32_t* block = Block(current.node, level);
     const uint32_t count = block[0];
-    if (count > 0) {
-      scratch->PrefetchVisited(block[1]);
-      space.Prefetch(block[1]);
-    }
+    for (uint32_t link = 1; link <= count; ++link) scratch->PrefetchVisited(block[link]);
+    uint32_t* fresh = scratch->fresh;
+    uint32_t num_fresh = 0;
     for (uint32_t link = 1; link <= count; ++link) {
-      const uint32_t next = block[link];
-      if (link < count) {
-        scratch->PrefetchVisited(block[link + 1]);
-        space.Prefetch(block[link + 1]);
-      }
-      if (!scratch->Visit(next)) continue;
+      if (scratch->Visit(block[link])) fresh[num_fresh++] = block[link];
+    }
+    for (uint32_t idx = 0; idx < std::min<uint32_t>(num_fresh, 2); ++idx) space.Prefetch(fresh[idx]);
+    for (uint32_t idx = 0; idx < num_fresh; ++idx) {
+      if (idx + 2 < num_fresh) space.Prefetch(fresh[idx + 2]);
+      const uint32_t next = fresh[idx];
       const float d = space.Distance(next);
       if (d >= bound) continue;
       candidates.push_back({d, next});

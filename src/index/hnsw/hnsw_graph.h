@@ -56,6 +56,7 @@ class HnswScratch {
   std::vector<HnswCandidate> results;     // max-heap on distance
   std::vector<HnswCandidate> selected;    // neighbor selection
   std::vector<HnswCandidate> pruned;      // neighbor selection
+  uint32_t fresh[256];                    // unvisited links of the node being expanded
 
  private:
   std::vector<uint16_t> visited_;

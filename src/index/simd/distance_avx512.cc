@@ -189,27 +189,36 @@ struct DotSq8Op {
 template <class Op>
 float Sq8PairKernel(const float* query, const uint8_t* code, const float* vmin, const float* vscale,
                     int32_t dim) {
-  __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
-                   _mm512_setzero_ps()};
+  // One step of `kLanes` dimensions starting at `at`.
+  const auto step = [&](int32_t at, __m512 acc) {
+    return Op::Step(acc, LoadParams(query + at, vmin + at, vscale + at), LoadCodes(code + at));
+  };
+  __m512 acc0 = _mm512_setzero_ps();
+  __m512 acc1 = _mm512_setzero_ps();
+  __m512 acc2 = _mm512_setzero_ps();
+  __m512 acc3 = _mm512_setzero_ps();
   int32_t d = 0;
   for (; d + 4 * kLanes <= dim; d += 4 * kLanes) {
-    for (int part = 0; part < 4; ++part) {
-      const int32_t at = d + part * kLanes;
-      acc[part] =
-          Op::Step(acc[part], LoadParams(query + at, vmin + at, vscale + at), LoadCodes(code + at));
-    }
+    acc0 = step(d, acc0);
+    acc1 = step(d + kLanes, acc1);
+    acc2 = step(d + 2 * kLanes, acc2);
+    acc3 = step(d + 3 * kLanes, acc3);
   }
-  int part = 0;
-  for (; d + kLanes <= dim; d += kLanes, ++part) {
-    acc[part] =
-        Op::Step(acc[part], LoadParams(query + d, vmin + d, vscale + d), LoadCodes(code + d));
+  if (d + 2 * kLanes <= dim) {
+    acc0 = step(d, acc0);
+    acc1 = step(d + kLanes, acc1);
+    d += 2 * kLanes;
+  }
+  if (d + kLanes <= dim) {
+    acc2 = step(d, acc2);
+    d += kLanes;
   }
   if (d < dim) {
     const __mmask16 mask = TailMask(dim - d);
-    acc[3] = Op::Step(acc[3], LoadParamsMasked(mask, query + d, vmin + d, vscale + d),
-                      LoadCodesMasked(mask, code + d));
+    acc3 = Op::Step(acc3, LoadParamsMasked(mask, query + d, vmin + d, vscale + d),
+                    LoadCodesMasked(mask, code + d));
   }
-  return ReduceAdd(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
+  return ReduceAdd(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
 }
 
 float L2SquaredSq8(const float* query, const uint8_t* code, const float* vmin, const float* vscale,
@@ -222,7 +231,8 @@ float DotSq8(const float* query, const uint8_t* code, const float* vmin, const f
   return Sq8PairKernel<DotSq8Op>(query, code, vmin, vscale, dim);
 }
 
-// The batch SQ8 kernels share each step's query/vmin/vscale loads between kBatchRows codes. For
+// The batch SQ8 kernels share each step's query/vmin/vscale loads between kBatchRows codes, and
+// prefetch the next group of codes like BatchKernel. For
 // L2 they also share q - vmin, so a row costs widen, convert and two FMAs per 16 dimensions.
 struct L2Sq8BatchOp {
   static Sq8Params Prepare(const Sq8Params& p) {
@@ -249,17 +259,21 @@ void Sq8BatchKernel(const float* query, const uint8_t* codes, int64_t n, const f
   const int32_t body = dim - dim % kLanes;
   const int32_t tail = dim - body;
   const __mmask16 mask = TailMask(tail);
+  const int64_t group_bytes = kBatchRows * stride;
+  const int64_t prefetch_ahead = group_bytes > kMinPrefetchBytes ? group_bytes : kMinPrefetchBytes;
   int64_t row = 0;
   for (; row + kBatchRows <= n; row += kBatchRows) {
     const uint8_t* c0 = codes + row * stride;
     const uint8_t* c1 = c0 + stride;
     const uint8_t* c2 = c1 + stride;
     const uint8_t* c3 = c2 + stride;
+    const char* prefetch = reinterpret_cast<const char*>(c0) + prefetch_ahead;
     __m512 acc0 = _mm512_setzero_ps();
     __m512 acc1 = _mm512_setzero_ps();
     __m512 acc2 = _mm512_setzero_ps();
     __m512 acc3 = _mm512_setzero_ps();
     for (int32_t d = 0; d < body; d += kLanes) {
+      _mm_prefetch(prefetch + kBatchRows * d, _MM_HINT_T0);
       const Sq8Params p = BatchOp::Prepare(LoadParams(query + d, vmin + d, vscale + d));
       acc0 = BatchOp::Step(acc0, p, LoadCodes(c0 + d));
       acc1 = BatchOp::Step(acc1, p, LoadCodes(c1 + d));
@@ -267,6 +281,7 @@ void Sq8BatchKernel(const float* query, const uint8_t* codes, int64_t n, const f
       acc3 = BatchOp::Step(acc3, p, LoadCodes(c3 + d));
     }
     if (tail != 0) {
+      _mm_prefetch(prefetch + kBatchRows * body, _MM_HINT_T0);
       const Sq8Params p =
           BatchOp::Prepare(LoadParamsMasked(mask, query + body, vmin + body, vscale + body));
       acc0 = BatchOp::Step(acc0, p, LoadCodesMasked(mask, c0 + body));
