@@ -5,8 +5,11 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config clang-format
   libgtest-dev libgmock-dev libbenchmark-dev
   flatbuffers-compiler libflatbuffers-dev libroaring-dev nlohmann-json3-dev zlib1g-dev
-  nodejs npm dataset-fashion-mnist
+  dataset-fashion-mnist
 )
+# Node.js + npm (for the apache-arrow interop test): some machines have a Node.js build that
+# bundles npm and conflicts with Debian's npm package; install Debian's only when missing.
+if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
