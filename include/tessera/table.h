@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tessera/options.h"
+#include "tessera/query.h"
 #include "tessera/record_batch.h"
 #include "tessera/result.h"
 #include "tessera/schema.h"
@@ -117,8 +118,26 @@ class Table {
   Status DeleteTag(std::string_view name);
   Result<std::map<std::string, uint64_t>> ListTags();
 
+  // Vector search and indices. These are implemented in src/query/ (above the index layer).
+
+  /// Start a vector query for `vector` (see VectorQuery).
+  VectorQuery Search(std::span<const float> vector);
+  /// Build a vector index over `column` from every live row and commit it as one segment.
+  /// Errors: kInvalidArgument (not a vector column, no rows, bad config), kNotSupported
+  /// (IVF_PQ), kAlreadyExists (same name and !config.replace).
+  Status CreateIndex(std::string_view column, const IndexConfig& config = {});
+  Result<std::vector<IndexInfo>> ListIndices();
+  /// Errors: kNotFound.
+  Result<IndexInfo> IndexStats(std::string_view name);
+  /// Errors: kNotFound.
+  Status DropIndex(std::string_view name);
+  /// Index the unindexed tail of every index as a new segment (no retraining).
+  Result<OptimizeIndicesResult> OptimizeIndices();
+
   /// Internal: the snapshot this handle reads (refreshed first if writable).
   Result<std::shared_ptr<const table::Snapshot>> CurrentSnapshot();
+  /// Internal: the table's files and commit protocol.
+  table::TableStore* internal_store() const { return store_.get(); }
 
  private:
   static Result<std::unique_ptr<Table>> CreateImpl(std::string_view uri, const Schema& schema,

@@ -23,7 +23,7 @@ void FlatIndex::Distances(const float* query, float* distances) const {
   for (int64_t idx = 0; idx < n; ++idx) distances[idx] = offset - distances[idx];
 }
 
-void FlatIndex::Rank(const float* query, std::vector<float>* distances,
+void FlatIndex::Rank(const float* query, int64_t sorted, std::vector<float>* distances,
                      std::vector<int32_t>* order) const {
   const int64_t n = size();
   distances->resize(n);
@@ -31,8 +31,17 @@ void FlatIndex::Rank(const float* query, std::vector<float>* distances,
   order->resize(n);
   std::iota(order->begin(), order->end(), 0);
   const std::vector<float>& dist = *distances;
-  std::sort(order->begin(), order->end(), [&dist](int32_t a, int32_t b) {
+  const auto nearer = [&dist](int32_t a, int32_t b) {
     return dist[a] < dist[b] || (dist[a] == dist[b] && a < b);
+  };
+  std::partial_sort(order->begin(), order->begin() + std::clamp<int64_t>(sorted, 0, n),
+                    order->end(), nearer);
+}
+
+void FlatIndex::SortRest(const std::vector<float>& distances, int64_t from,
+                         std::vector<int32_t>* order) {
+  std::sort(order->begin() + from, order->end(), [&distances](int32_t a, int32_t b) {
+    return distances[a] < distances[b] || (distances[a] == distances[b] && a < b);
   });
 }
 

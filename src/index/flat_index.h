@@ -25,9 +25,14 @@ class FlatIndex {
 
   // Write the distance from `query` to every vector to distances[0, size()).
   void Distances(const float* query, float* distances) const;
-  // Fill *order with the positions of all vectors, ascending by distance to `query` (ties by
-  // position). *distances is scratch.
-  void Rank(const float* query, std::vector<float>* distances, std::vector<int32_t>* order) const;
+  // Fill *order with the positions of all vectors and *distances with their distances to
+  // `query`; the first min(sorted, size()) positions of *order are the nearest, ascending by
+  // distance (ties by position), the rest in no particular order (see SortRest()).
+  void Rank(const float* query, int64_t sorted, std::vector<float>* distances,
+            std::vector<int32_t>* order) const;
+  // Sort order[from, end) by distance as Rank() does.
+  static void SortRest(const std::vector<float>& distances, int64_t from,
+                       std::vector<int32_t>* order);
   // For each row of `queries`, write the position of its nearest vector by squared L2 (the
   // k-means assignment, whatever the metric) to nearest[row].
   void AssignNearestL2(std::span<const float> queries, std::span<int32_t> nearest,

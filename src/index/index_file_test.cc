@@ -95,9 +95,9 @@ TEST_P(IndexFileTest, ResealedGarbagePayloadIsCorruption) {
       mutated[pos + b] = static_cast<char>(rng());
     }
     // Re-seal: recompute both checksums.
-    base::EncodeFixed32(mutated.data() + 40,
-                        base::Crc32cMask(base::Crc32c(mutated.data() + kIndexFileHeaderSize,
-                                                      payload_size)));
+    base::EncodeFixed32(
+        mutated.data() + 40,
+        base::Crc32cMask(base::Crc32c(mutated.data() + kIndexFileHeaderSize, payload_size)));
     base::EncodeFixed32(mutated.data() + 44, base::Crc32cMask(base::Crc32c(mutated.data(), 44)));
     Result<std::unique_ptr<VectorIndex>> loaded = DeserializeIndex(mutated);
     if (!loaded.ok()) {

@@ -29,8 +29,8 @@ Result<std::unique_ptr<IvfFlatIndex>> IvfFlatIndex::Build(const IndexBuildOption
   std::vector<int32_t> assignment(input.num_rows);
   index->model_.Assign(input.vectors, assignment, threads);
   std::vector<int64_t> slot_rows;
-  index->lists_ = PartitionLists<float>::Group(assignment, input.num_partitions, row_ids, dim,
-                                               &slot_rows);
+  index->lists_ =
+      PartitionLists<float>::Group(assignment, input.num_partitions, row_ids, dim, &slot_rows);
   for (int64_t slot = 0; slot < input.num_rows; ++slot) {
     std::copy_n(input.vectors.data() + slot_rows[slot] * dim, dim,
                 index->lists_.mutable_slot_code(slot));
@@ -93,9 +93,9 @@ Result<std::unique_ptr<IvfFlatIndex>> IvfFlatIndex::FromPayload(Metric metric, i
       reader.ReadArray(&offsets, "partition offsets", index->model_.num_partitions() + 1));
   TESSERA_RETURN_IF_ERROR(reader.ReadArray(&row_ids, "row ids"));
   TESSERA_RETURN_IF_ERROR(reader.ReadArray(&vectors, "vectors"));
-  TESSERA_ASSIGN_OR_RETURN(index->lists_,
-                           PartitionLists<float>::FromArrays(dim, std::move(offsets),
-                                                             std::move(row_ids), std::move(vectors)));
+  TESSERA_ASSIGN_OR_RETURN(
+      index->lists_, PartitionLists<float>::FromArrays(dim, std::move(offsets), std::move(row_ids),
+                                                       std::move(vectors)));
   if (reader.remaining() != 0) return Status::Corruption("index file: trailing payload bytes");
   return index;
 }

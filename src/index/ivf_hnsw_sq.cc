@@ -16,7 +16,7 @@ namespace {
 constexpr int64_t kQuantizerSampleRows = 1 << 16;
 // IVF_HNSW_SQ defaults to partitions of at least this many rows: the graphs pay off on large
 // partitions, and fewer partitions mean fewer graphs to probe.
-constexpr int64_t kMinRowsPerGraphPartition = 4096;
+constexpr int64_t kMinRowsPerGraphPartition = 16384;
 
 // Serializes progress reports from the build threads, mapping [0, 1] of a phase onto
 // [start, end] of the whole build.
@@ -162,8 +162,8 @@ Status IvfHnswSqIndex::Populate(std::span<const float> vectors, std::span<const 
 }
 
 size_t IvfHnswSqIndex::memory_bytes() const {
-  size_t bytes = model_.memory_bytes() + lists_.memory_bytes() +
-                 2 * quantizer_.vmin().size() * sizeof(float);
+  size_t bytes =
+      model_.memory_bytes() + lists_.memory_bytes() + 2 * quantizer_.vmin().size() * sizeof(float);
   for (const HnswGraph& graph : graphs_) bytes += graph.memory_bytes();
   return bytes;
 }
@@ -257,7 +257,8 @@ Result<std::unique_ptr<IvfHnswSqIndex>> IvfHnswSqIndex::FromPayload(IndexType ty
 
   std::vector<float> centroids;
   TESSERA_RETURN_IF_ERROR(reader.ReadArray(&centroids, "centroids"));
-  TESSERA_ASSIGN_OR_RETURN(index->model_, IvfModel::FromCentroids(metric, dim, std::move(centroids)));
+  TESSERA_ASSIGN_OR_RETURN(index->model_,
+                           IvfModel::FromCentroids(metric, dim, std::move(centroids)));
   if (type == IndexType::kHnsw && index->model_.num_partitions() != 1) {
     return Status::Corruption("index file: HNSW with ", index->model_.num_partitions(),
                               " partitions");
@@ -266,7 +267,8 @@ Result<std::unique_ptr<IvfHnswSqIndex>> IvfHnswSqIndex::FromPayload(IndexType ty
   std::vector<float> vscale;
   TESSERA_RETURN_IF_ERROR(reader.ReadArray(&vmin, "sq vmin", dim));
   TESSERA_RETURN_IF_ERROR(reader.ReadArray(&vscale, "sq vscale", dim));
-  Result<ScalarQuantizer> quantizer = ScalarQuantizer::FromParams(std::move(vmin), std::move(vscale));
+  Result<ScalarQuantizer> quantizer =
+      ScalarQuantizer::FromParams(std::move(vmin), std::move(vscale));
   if (!quantizer.ok()) return Status::Corruption("index file: ", quantizer.status().message());
   index->quantizer_ = std::move(quantizer).value();
 
@@ -277,9 +279,9 @@ Result<std::unique_ptr<IvfHnswSqIndex>> IvfHnswSqIndex::FromPayload(IndexType ty
   TESSERA_RETURN_IF_ERROR(reader.ReadArray(&offsets, "partition offsets", num_partitions + 1));
   TESSERA_RETURN_IF_ERROR(reader.ReadArray(&row_ids, "row ids"));
   TESSERA_RETURN_IF_ERROR(reader.ReadArray(&codes, "codes"));
-  TESSERA_ASSIGN_OR_RETURN(index->lists_,
-                           PartitionLists<uint8_t>::FromArrays(dim, std::move(offsets),
-                                                               std::move(row_ids), std::move(codes)));
+  TESSERA_ASSIGN_OR_RETURN(
+      index->lists_, PartitionLists<uint8_t>::FromArrays(dim, std::move(offsets),
+                                                         std::move(row_ids), std::move(codes)));
   uint32_t num_graphs = 0;
   TESSERA_RETURN_IF_ERROR(reader.ReadU32(&num_graphs, "graph count"));
   const uint32_t expected_graphs = index->has_graphs() ? static_cast<uint32_t>(num_partitions) : 0;
@@ -298,10 +300,9 @@ Result<std::unique_ptr<IvfHnswSqIndex>> IvfHnswSqIndex::FromPayload(IndexType ty
         &levels, "graph levels", index->lists_.partition_size(static_cast<int32_t>(partition))));
     TESSERA_RETURN_IF_ERROR(reader.ReadArray(&level0, "graph level 0"));
     TESSERA_RETURN_IF_ERROR(reader.ReadArray(&upper, "graph upper levels"));
-    TESSERA_ASSIGN_OR_RETURN(HnswGraph graph,
-                             HnswGraph::FromArrays(index->hnsw_params_, entry_point,
-                                                   std::move(levels), std::move(level0),
-                                                   std::move(upper)));
+    TESSERA_ASSIGN_OR_RETURN(
+        HnswGraph graph, HnswGraph::FromArrays(index->hnsw_params_, entry_point, std::move(levels),
+                                               std::move(level0), std::move(upper)));
     index->graphs_.push_back(std::move(graph));
   }
   if (reader.remaining() != 0) return Status::Corruption("index file: trailing payload bytes");

@@ -28,20 +28,19 @@ class IvfHnswSqIndex final : public VectorIndex {
   // Build an index of options.type (kIvfHnswSq, kIvfSq or kHnsw). Partition graphs are built
   // in parallel on options.num_threads threads. Errors: see BuildIndex().
   static Result<std::unique_ptr<IvfHnswSqIndex>> Build(const IndexBuildOptions& options,
-                                                       std::span<const float> vectors,
-                                                       int32_t dim,
+                                                       std::span<const float> vectors, int32_t dim,
                                                        std::span<const uint64_t> row_ids);
 
   // Build a new index over other rows that reuses this index's partitions and quantizer
   // (no training): an index segment for the tail. Errors: as Build().
-  Result<std::unique_ptr<IvfHnswSqIndex>> BuildWithSameModel(
-      std::span<const float> vectors, std::span<const uint64_t> row_ids,
-      const ProgressCallback& progress, int num_threads) const;
+  Result<std::unique_ptr<IvfHnswSqIndex>> BuildWithSameModel(std::span<const float> vectors,
+                                                             std::span<const uint64_t> row_ids,
+                                                             const ProgressCallback& progress,
+                                                             int num_threads) const;
 
   // Decode a payload written by AppendPayload(). Errors: kCorruption.
   static Result<std::unique_ptr<IvfHnswSqIndex>> FromPayload(IndexType type, Metric metric,
-                                                             int32_t dim,
-                                                             std::string_view payload);
+                                                             int32_t dim, std::string_view payload);
 
   IndexType type() const override { return type_; }
   Metric metric() const override { return metric_; }

@@ -29,9 +29,8 @@ RecallRun MeasureRecall(const IvfHnswSqIndex& index, const std::vector<float>& b
   std::vector<Neighbor> results;
   const auto start = std::chrono::steady_clock::now();
   for (int64_t q = 0; q < num_queries; ++q) {
-    EXPECT_TRUE(index.Search({queries.data() + q * dim, static_cast<size_t>(dim)}, options,
-                             &results)
-                    .ok());
+    EXPECT_TRUE(
+        index.Search({queries.data() + q * dim, static_cast<size_t>(dim)}, options, &results).ok());
     EXPECT_EQ(results.size(), static_cast<size_t>(options.k));
     for (const Neighbor& n : results) found[q].push_back(n.row_id);
   }

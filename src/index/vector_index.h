@@ -47,7 +47,7 @@ struct SearchOptions {
   // k * refine_factor candidates, fetch their vectors through `vectors` and return the k best
   // by exact distance. Ignored by IVF_FLAT, whose distances are exact.
   int32_t refine_factor = 0;
-  const RowFilter* filter = nullptr;     // borrowed; null = every row
+  const RowFilter* filter = nullptr;      // borrowed; null = every row
   const VectorLookup* vectors = nullptr;  // borrowed; REQUIRED if refine_factor >= 1
 };
 
@@ -55,10 +55,11 @@ struct IndexBuildOptions {
   IndexType type = IndexType::kIvfHnswSq;
   Metric metric = Metric::kL2;
   // IVF: 0 picks a default: sqrt(num_rows) for IVF_FLAT/IVF_SQ; for IVF_HNSW_SQ at most
-  // num_rows / 4096 (large partitions suit the graphs), both capped to [1, 4096].
+  // num_rows / 16384 (a graph searches a large partition in about the time it searches a
+  // small one, so few partitions and nprobes of 1-2 are fastest), all capped to [1, 4096].
   int32_t num_partitions = 0;
-  int32_t sample_rate = 256;     // k-means training rows per partition
-  int32_t max_iterations = 25;   // k-means iterations
+  int32_t sample_rate = 256;    // k-means training rows per partition
+  int32_t max_iterations = 25;  // k-means iterations
   // HNSW
   int32_t m = 16;
   int32_t ef_construction = 150;

@@ -81,7 +81,8 @@ Result<HnswGraph> HnswGraph::FromArrays(const HnswParams& params, uint32_t entry
     max_level = std::max<int>(max_level, level);
   }
   const uint64_t upper_size = graph.ComputeOffsets();
-  if (level0.size() != static_cast<size_t>(n) * graph.level0_stride_ || upper.size() != upper_size) {
+  if (level0.size() != static_cast<size_t>(n) * graph.level0_stride_ ||
+      upper.size() != upper_size) {
     return Status::Corruption("hnsw: link arrays have the wrong size");
   }
   graph.level0_ = std::move(level0);
@@ -177,7 +178,8 @@ void HnswGraph::SearchLevel(const Space& space, uint32_t entry, float entry_dist
     for (uint32_t link = 1; link <= count; ++link) {
       if (scratch->Visit(block[link])) fresh[num_fresh++] = block[link];
     }
-    for (uint32_t idx = 0; idx < std::min<uint32_t>(num_fresh, 2); ++idx) space.Prefetch(fresh[idx]);
+    for (uint32_t idx = 0; idx < std::min<uint32_t>(num_fresh, 2); ++idx)
+      space.Prefetch(fresh[idx]);
     for (uint32_t idx = 0; idx < num_fresh; ++idx) {
       if (idx + 2 < num_fresh) space.Prefetch(fresh[idx + 2]);
       const uint32_t next = fresh[idx];

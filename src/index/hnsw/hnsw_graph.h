@@ -122,8 +122,8 @@ class HnswGraph {
   // Beam search on one level from `entry`, without filter; leaves the results max-heap in
   // scratch->results.
   template <class Space>
-  void SearchLevel(const Space& space, uint32_t entry, float entry_distance, int32_t ef,
-                   int level, NodeFilter filter, HnswScratch* scratch) const;
+  void SearchLevel(const Space& space, uint32_t entry, float entry_distance, int32_t ef, int level,
+                   NodeFilter filter, HnswScratch* scratch) const;
   // Greedy descent from the entry point down to level `target_level` + 1.
   template <class Space>
   uint32_t Descend(const Space& space, int target_level, float* distance) const;

@@ -68,9 +68,8 @@ std::vector<std::vector<uint64_t>>* HnswGraphTest::truth_ = nullptr;
 HnswGraph* HnswGraphTest::graph_ = nullptr;
 
 TEST_F(HnswGraphTest, RecallAt10OverFloatsIsAtLeast95Percent) {
-  const double recall = SearchRecall(64, [&](const float* query) {
-    return FloatSpace(base_->data(), kDim, Metric::kL2, query);
-  });
+  const double recall = SearchRecall(
+      64, [&](const float* query) { return FloatSpace(base_->data(), kDim, Metric::kL2, query); });
   std::printf("hnsw float recall@10 (m=16, ef_construction=100, ef=64): %.4f\n", recall);
   EXPECT_GE(recall, 0.95);
 }
@@ -79,9 +78,8 @@ TEST_F(HnswGraphTest, RecallAt10OverSq8CodesIsAtLeast95Percent) {
   const ScalarQuantizer sq = ScalarQuantizer::Train(*base_, kDim).value();
   std::vector<uint8_t> codes(base_->size());
   sq.EncodeBatch(base_->data(), kRows, codes.data());
-  const double recall = SearchRecall(64, [&](const float* query) {
-    return Sq8Space(sq, codes.data(), Metric::kL2, query);
-  });
+  const double recall = SearchRecall(
+      64, [&](const float* query) { return Sq8Space(sq, codes.data(), Metric::kL2, query); });
   std::printf("hnsw sq8 recall@10 (m=16, ef_construction=100, ef=64): %.4f\n", recall);
   EXPECT_GE(recall, 0.95);
 }
@@ -119,8 +117,8 @@ TEST_F(HnswGraphTest, FilteredSearchReturnsKAcceptedNodesAtOnePercent) {
   std::vector<HnswCandidate> out;
   std::vector<std::vector<uint64_t>> found(kQueries);
   for (int64_t q = 0; q < kQueries; ++q) {
-    graph_->Search(FloatSpace(base_->data(), kDim, Metric::kL2, queries_->data() + q * kDim),
-                   kK, filter, &scratch, &out);
+    graph_->Search(FloatSpace(base_->data(), kDim, Metric::kL2, queries_->data() + q * kDim), kK,
+                   filter, &scratch, &out);
     ASSERT_EQ(out.size(), static_cast<size_t>(kK));
     for (const HnswCandidate& c : out) {
       ASSERT_EQ(c.node % 100, 7u);
@@ -160,14 +158,12 @@ TEST(HnswGraphSmallTest, FromArraysRoundTripsAndRejectsBadLinks) {
   EXPECT_EQ(copy.max_level(), graph.max_level());
   std::vector<uint32_t> bad = graph.level0();
   bad[2] = 500;  // node 0's second link out of range
-  EXPECT_TRUE(HnswGraph::FromArrays(params, graph.entry_point(), graph.levels(), bad,
-                                    graph.upper())
+  EXPECT_TRUE(HnswGraph::FromArrays(params, graph.entry_point(), graph.levels(), bad, graph.upper())
                   .status()
                   .IsCorruption());
   bad = graph.level0();
   bad[0] = 9;  // more links than 2 * m
-  EXPECT_TRUE(HnswGraph::FromArrays(params, graph.entry_point(), graph.levels(), bad,
-                                    graph.upper())
+  EXPECT_TRUE(HnswGraph::FromArrays(params, graph.entry_point(), graph.levels(), bad, graph.upper())
                   .status()
                   .IsCorruption());
   EXPECT_TRUE(HnswGraph::FromArrays(params, 500, graph.levels(), graph.level0(), graph.upper())

@@ -79,7 +79,7 @@ class Sq8Space {
     const simd::DistanceKernels& kernels = simd::BestKernels();
     l2_ = kernels.l2_squared_sq8;
     dot_ = kernels.dot_sq8;
-    prefetch_lines_ = std::min((dim_ + 63) / 64, 16);
+    prefetch_lines_ = std::min((dim_ + 63) / 64, 4);
   }
 
   const uint8_t* Code(uint32_t node) const { return codes_ + static_cast<size_t>(node) * dim_; }

@@ -30,8 +30,7 @@ Result<IvfModel> IvfModel::Train(std::span<const float> vectors, int32_t dim, Me
   return model;
 }
 
-Result<IvfModel> IvfModel::FromCentroids(Metric metric, int32_t dim,
-                                         std::vector<float> centroids) {
+Result<IvfModel> IvfModel::FromCentroids(Metric metric, int32_t dim, std::vector<float> centroids) {
   if (dim <= 0 || centroids.empty() || centroids.size() % static_cast<size_t>(dim) != 0) {
     return Status::Corruption("ivf: bad centroid array");
   }
@@ -39,8 +38,8 @@ Result<IvfModel> IvfModel::FromCentroids(Metric metric, int32_t dim,
     if (!std::isfinite(value)) return Status::Corruption("ivf: non-finite centroid");
   }
   IvfModel model;
-  model.coarse_ = FlatIndex(metric == Metric::kDot ? Metric::kDot : Metric::kL2, dim,
-                            std::move(centroids));
+  model.coarse_ =
+      FlatIndex(metric == Metric::kDot ? Metric::kDot : Metric::kL2, dim, std::move(centroids));
   return model;
 }
 
@@ -57,14 +56,14 @@ Result<IvfBuildInput> PrepareIvfBuild(const IndexBuildOptions& options,
   if (dim <= 0) return Status::InvalidArgument("index build: dim must be positive");
   if (row_ids.empty()) return Status::InvalidArgument("index build: no rows");
   if (vectors.size() != row_ids.size() * static_cast<size_t>(dim)) {
-    return Status::InvalidArgument("index build: ", vectors.size(), " values for ",
-                                   row_ids.size(), " rows of dim ", dim);
+    return Status::InvalidArgument("index build: ", vectors.size(), " values for ", row_ids.size(),
+                                   " rows of dim ", dim);
   }
   if (row_ids.size() > static_cast<size_t>(UINT32_MAX)) {
     return Status::InvalidArgument("index build: too many rows for one segment");
   }
-  if (options.sample_rate <= 0 || options.max_iterations < 0 || options.m < 2 ||
-      options.m > 128 || options.ef_construction < 1 || options.num_partitions > 65536) {
+  if (options.sample_rate <= 0 || options.max_iterations < 0 || options.m < 2 || options.m > 128 ||
+      options.ef_construction < 1 || options.num_partitions > 65536) {
     return Status::InvalidArgument("index build: bad options");
   }
   for (size_t idx = 0; idx < vectors.size(); ++idx) {

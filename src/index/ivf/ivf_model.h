@@ -35,10 +35,11 @@ class IvfModel {
   void Assign(std::span<const float> vectors, std::span<int32_t> partition, int num_threads) const {
     coarse_.AssignNearestL2(vectors, partition, num_threads);
   }
-  // Fill *order with all partitions, nearest to `query` first. *distances is scratch.
-  void RankPartitions(const float* query, std::vector<float>* distances,
+  // Fill *order with all partitions, the `sorted` nearest to `query` first, in order (see
+  // FlatIndex::Rank()). *distances receives the distances to the centroids.
+  void RankPartitions(const float* query, int64_t sorted, std::vector<float>* distances,
                       std::vector<int32_t>* order) const {
-    coarse_.Rank(query, distances, order);
+    coarse_.Rank(query, sorted, distances, order);
   }
   size_t memory_bytes() const { return coarse_.vectors().size() * sizeof(float); }
 

@@ -59,8 +59,7 @@ inline int32_t ResolveEf(const SearchOptions& options, int32_t want) {
 inline Status ValidateSearch(std::span<const float> query, int32_t dim,
                              const SearchOptions& options, bool uses_refine) {
   if (query.size() != static_cast<size_t>(dim)) {
-    return Status::InvalidArgument("search: query has ", query.size(), " values, index dim ",
-                                   dim);
+    return Status::InvalidArgument("search: query has ", query.size(), " values, index dim ", dim);
   }
   if (options.k < 0 || options.nprobes < 1) {
     return Status::InvalidArgument("search: need k >= 0 and nprobes >= 1");
@@ -84,16 +83,19 @@ Status IvfSearch(const IvfModel& model, Metric metric, std::span<const float> qu
   scratch->query.assign(query.begin(), query.end());
   if (metric == Metric::kCosine) NormalizeVector(scratch->query.data(), dim);
   const float* q = scratch->query.data();
-  model.RankPartitions(q, &scratch->centroid_distances, &scratch->partition_order);
+  const int32_t num_partitions = model.num_partitions();
+  const int32_t nprobes = std::min(options.nprobes, num_partitions);
+  model.RankPartitions(q, nprobes, &scratch->centroid_distances, &scratch->partition_order);
 
   const bool refine = !exact_distances && options.refine_factor >= 1;
   const int64_t want64 = static_cast<int64_t>(options.k) * (refine ? options.refine_factor : 1);
   const int32_t want = static_cast<int32_t>(std::min<int64_t>(want64, 1 << 20));
   TopK top(want);
-  const int32_t num_partitions = model.num_partitions();
-  const int32_t nprobes = std::min(options.nprobes, num_partitions);
   for (int32_t rank = 0; rank < num_partitions; ++rank) {
     if (rank >= nprobes && top.size() >= static_cast<size_t>(options.k)) break;
+    if (rank == nprobes) {  // too few rows so far: search further partitions, nearest first
+      FlatIndex::SortRest(scratch->centroid_distances, nprobes, &scratch->partition_order);
+    }
     search_partition(scratch->partition_order[rank], q, want, &top);
   }
   std::vector<Neighbor> candidates = top.Take();

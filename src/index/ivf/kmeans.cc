@@ -128,18 +128,17 @@ void AssignToNearestCentroid(std::span<const float> vectors, int32_t dim,
   const simd::DistanceKernels& kernels = simd::BestKernels();
   const int64_t k = static_cast<int64_t>(centroids.size()) / dim;
   const int64_t n = static_cast<int64_t>(assignment.size());
-  internal::ParallelFor(n, internal::ResolveNumThreads(num_threads),
-                        [&](int64_t begin, int64_t end, int) {
-                          std::vector<float> dist(k);
-                          for (int64_t row = begin; row < end; ++row) {
-                            kernels.l2_squared_batch(vectors.data() + row * dim,
-                                                     centroids.data(), k, dim, dist.data());
-                            const int64_t best =
-                                std::min_element(dist.begin(), dist.end()) - dist.begin();
-                            assignment[row] = static_cast<int32_t>(best);
-                            if (!distances.empty()) distances[row] = dist[best];
-                          }
-                        });
+  internal::ParallelFor(
+      n, internal::ResolveNumThreads(num_threads), [&](int64_t begin, int64_t end, int) {
+        std::vector<float> dist(k);
+        for (int64_t row = begin; row < end; ++row) {
+          kernels.l2_squared_batch(vectors.data() + row * dim, centroids.data(), k, dim,
+                                   dist.data());
+          const int64_t best = std::min_element(dist.begin(), dist.end()) - dist.begin();
+          assignment[row] = static_cast<int32_t>(best);
+          if (!distances.empty()) distances[row] = dist[best];
+        }
+      });
 }
 
 Result<KMeansResult> TrainKMeans(std::span<const float> vectors, int32_t dim,

@@ -56,7 +56,8 @@ Result<ScalarQuantizer> ScalarQuantizer::Train(std::span<const float> vectors, i
     vmin[d] = lo;
     // Guard against a range so wide that (hi - lo) overflows.
     const double range = static_cast<double>(hi) - static_cast<double>(lo);
-    vscale[d] = static_cast<float>(std::min<double>(range / 255.0, std::numeric_limits<float>::max()));
+    vscale[d] =
+        static_cast<float>(std::min<double>(range / 255.0, std::numeric_limits<float>::max()));
   }
   return FromParams(std::move(vmin), std::move(vscale));
 }

@@ -1,0 +1,283 @@
+// Table's vector-index management: CreateIndex, ListIndices, IndexStats, DropIndex,
+// OptimizeIndices. Each index is a list of immutable segments in the manifest; a segment
+// records the row ids it covers, so the unindexed tail is every live row no segment covers.
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "base/uuid.h"
+#include "index/index_file.h"
+#include "index/ivf_hnsw_sq.h"
+#include "query/query_internal.h"
+#include "tessera/table.h"
+
+namespace tessera {
+namespace {
+
+using query::CoveredRanges;
+using query::SegmentsOf;
+
+// Row-id ranges of every fragment of `snapshot` (live or deleted): what a segment built from it
+// covers. Rows committed later are not covered and form the tail.
+std::vector<format::RowIdRange> AllRanges(const table::Snapshot& snapshot) {
+  std::vector<format::RowIdRange> ranges;
+  for (const auto& fragment : snapshot.manifest().fragments) {
+    ranges.insert(ranges.end(), fragment.row_ids.begin(), fragment.row_ids.end());
+  }
+  std::sort(
+      ranges.begin(), ranges.end(),
+      [](const format::RowIdRange& a, const format::RowIdRange& b) { return a.start < b.start; });
+  std::vector<format::RowIdRange> merged;
+  for (const auto& range : ranges) {
+    if (!merged.empty() && merged.back().end == range.start) {
+      merged.back().end = range.end;
+    } else {
+      merged.push_back(range);
+    }
+  }
+  return merged;
+}
+
+Result<format::IndexSegmentMeta> WriteSegment(table::TableStore* store,
+                                              const index::VectorIndex& built) {
+  format::IndexSegmentMeta meta;
+  const std::string dir = "indices/" + base::NewUuid();
+  meta.path = dir + "/segment.idx";
+  TESSERA_RETURN_IF_ERROR(store->fs()->CreateDirs(store->Path(dir)));
+  Status st =
+      io::WriteFileDurably(store->fs(), store->Path(meta.path), index::SerializeIndex(built));
+  if (st.ok()) st = store->fs()->SyncDir(store->Path(dir));
+  if (st.ok()) st = store->fs()->SyncDir(store->Path("indices"));
+  if (!st.ok()) return st.WithContext("writing index segment ", meta.path);
+  meta.num_rows = built.num_rows();
+  return meta;
+}
+
+Result<int> VectorColumn(const Schema& schema, std::string_view column) {
+  const int index = schema.FieldIndex(column);
+  if (index < 0) return Status::InvalidArgument("unknown column '", column, "'");
+  if (schema.field(index).type.id != TypeId::kVector) {
+    return Status::InvalidArgument("column '", column, "' is ", schema.field(index).type.ToString(),
+                                   ", not a vector column");
+  }
+  return index;
+}
+
+IndexInfo Describe(table::TableStore* store, const table::Snapshot& snapshot,
+                   const std::vector<const format::IndexSegmentMeta*>& segments) {
+  IndexInfo info;
+  const format::IndexSegmentMeta& first = *segments.front();
+  info.name = first.index_name;
+  info.column = first.column;
+  info.type = first.index_type;
+  info.params_json = first.params_json;
+  auto params = nlohmann::json::parse(first.params_json, nullptr, false);
+  if (!params.is_discarded() && params.contains("metric")) info.metric = params["metric"];
+  info.num_segments = static_cast<int64_t>(segments.size());
+  const std::vector<format::RowIdRange> covered = CoveredRanges(segments);
+  std::vector<format::RowIdRange> tail;
+  for (const auto& fragment : snapshot.manifest().fragments) {
+    for (const auto& range : fragment.row_ids) query::SubtractCovered(range, covered, &tail);
+  }
+  int64_t unindexed = 0;
+  for (const auto& range : tail) {
+    for (uint64_t id = range.start; id < range.end; ++id)
+      unindexed += snapshot.IsDeleted(id) ? 0 : 1;
+  }
+  info.num_unindexed_rows = unindexed;
+  info.num_indexed_rows = snapshot.num_live_rows() - unindexed;
+  for (const auto* segment : segments) {
+    auto stat = store->fs()->Stat(store->Path(segment->path));
+    if (stat.ok()) info.size_bytes += stat->size_bytes;
+  }
+  return info;
+}
+
+}  // namespace
+
+Status Table::CreateIndex(std::string_view column, const IndexConfig& config) {
+  if (read_only())
+    return Status::InvalidArgument("table is checked out read-only at an old version");
+  const int64_t started_us = base::NowMicros();
+  TESSERA_ASSIGN_OR_RETURN(auto snapshot, CurrentSnapshot());
+  TESSERA_ASSIGN_OR_RETURN(int column_index, VectorColumn(snapshot->schema(), column));
+  const std::string name = config.name.empty() ? std::string(column) + "_idx" : config.name;
+  if (!config.replace && !SegmentsOf(snapshot->manifest(), name, "").empty()) {
+    return Status::AlreadyExists("index '", name, "' already exists");
+  }
+  index::IndexBuildOptions options;
+  TESSERA_ASSIGN_OR_RETURN(options.type, index::ParseIndexType(config.type));
+  options.metric = query::ToMetric(config.metric);
+  if (config.num_partitions < 0 || config.m < 0 || config.ef_construction < 0 ||
+      config.sample_rate < 0) {
+    return Status::InvalidArgument("index parameters must not be negative");
+  }
+  options.num_partitions = config.num_partitions;
+  if (config.m > 0) options.m = config.m;
+  if (config.ef_construction > 0) options.ef_construction = config.ef_construction;
+  if (config.sample_rate > 0) options.sample_rate = config.sample_rate;
+  options.progress = config.progress;
+  std::vector<float> vectors;
+  std::vector<uint64_t> row_ids;
+  TESSERA_RETURN_IF_ERROR(
+      query::GatherVectors(internal_store(), *snapshot, column_index, nullptr, &vectors, &row_ids));
+  if (row_ids.empty())
+    return Status::InvalidArgument("create index: the table has no rows to index");
+  const int32_t dim = snapshot->schema().field(column_index).type.dim;
+  TESSERA_ASSIGN_OR_RETURN(auto built, index::BuildIndex(options, vectors, dim, row_ids));
+  TESSERA_ASSIGN_OR_RETURN(format::IndexSegmentMeta segment,
+                           WriteSegment(internal_store(), *built));
+  segment.index_name = name;
+  segment.column = std::string(column);
+  segment.index_type = std::string(index::IndexTypeToString(options.type));
+  segment.covered = AllRanges(*snapshot);
+  segment.params_json = nlohmann::json{
+      {"metric", std::string(index::MetricToString(options.metric))},
+      {"num_partitions", options.num_partitions},
+      {"m", options.m},
+      {"ef_construction", options.ef_construction},
+      {"sample_rate",
+       options.sample_rate}}.dump();
+  format::TransactionMeta txn;
+  txn.operation = "create_index";
+  txn.duration_us = base::NowMicros() - started_us;
+  txn.detail = nlohmann::json{{"index", name}, {"rows", segment.num_rows}}.dump();
+  auto build = [&](const table::Snapshot* latest,
+                   std::span<const format::TransactionMeta>) -> Result<format::Manifest> {
+    format::Manifest next = latest->manifest();
+    next.transaction = {};
+    if (latest->schema().FieldIndex(column) != column_index) {
+      return Status::Conflict("create index: the schema changed concurrently");
+    }
+    std::erase_if(next.index_segments, [&](const auto& s) { return s.index_name == name; });
+    next.index_segments.push_back(segment);
+    return next;
+  };
+  TESSERA_ASSIGN_OR_RETURN(auto committed, internal_store()->Commit(snapshot, txn, build));
+  (void)committed;
+  return Status::OK();
+}
+
+Result<std::vector<IndexInfo>> Table::ListIndices() {
+  TESSERA_ASSIGN_OR_RETURN(auto snapshot, CurrentSnapshot());
+  std::vector<std::string> names;
+  for (const auto& segment : snapshot->manifest().index_segments) {
+    if (std::find(names.begin(), names.end(), segment.index_name) == names.end()) {
+      names.push_back(segment.index_name);
+    }
+  }
+  std::vector<IndexInfo> infos;
+  for (const std::string& name : names) {
+    infos.push_back(
+        Describe(internal_store(), *snapshot, SegmentsOf(snapshot->manifest(), name, "")));
+  }
+  return infos;
+}
+
+Result<IndexInfo> Table::IndexStats(std::string_view name) {
+  TESSERA_ASSIGN_OR_RETURN(auto snapshot, CurrentSnapshot());
+  auto segments = SegmentsOf(snapshot->manifest(), std::string(name), "");
+  if (segments.empty()) return Status::NotFound("index '", name, "' does not exist");
+  return Describe(internal_store(), *snapshot, segments);
+}
+
+Status Table::DropIndex(std::string_view name) {
+  if (read_only())
+    return Status::InvalidArgument("table is checked out read-only at an old version");
+  TESSERA_ASSIGN_OR_RETURN(auto snapshot, CurrentSnapshot());
+  if (SegmentsOf(snapshot->manifest(), std::string(name), "").empty()) {
+    return Status::NotFound("index '", name, "' does not exist");
+  }
+  format::TransactionMeta txn;
+  txn.operation = "drop_index";
+  txn.detail = nlohmann::json{{"index", std::string(name)}}.dump();
+  auto build = [&](const table::Snapshot* latest,
+                   std::span<const format::TransactionMeta>) -> Result<format::Manifest> {
+    format::Manifest next = latest->manifest();
+    next.transaction = {};
+    std::erase_if(next.index_segments, [&](const auto& s) { return s.index_name == name; });
+    return next;
+  };
+  return internal_store()->Commit(snapshot, txn, build).status();
+}
+
+Result<OptimizeIndicesResult> Table::OptimizeIndices() {
+  if (read_only())
+    return Status::InvalidArgument("table is checked out read-only at an old version");
+  const int64_t started_us = base::NowMicros();
+  TESSERA_ASSIGN_OR_RETURN(auto snapshot, CurrentSnapshot());
+  std::vector<std::string> names;
+  for (const auto& segment : snapshot->manifest().index_segments) {
+    if (std::find(names.begin(), names.end(), segment.index_name) == names.end()) {
+      names.push_back(segment.index_name);
+    }
+  }
+  std::vector<format::IndexSegmentMeta> added;
+  OptimizeIndicesResult result;
+  for (const std::string& name : names) {
+    auto segments = SegmentsOf(snapshot->manifest(), name, "");
+    const format::IndexSegmentMeta& first = *segments.front();
+    const int column_index = snapshot->schema().FieldIndex(first.column);
+    if (column_index < 0) continue;
+    const std::vector<format::RowIdRange> covered = CoveredRanges(segments);
+    std::vector<float> vectors;
+    std::vector<uint64_t> row_ids;
+    TESSERA_RETURN_IF_ERROR(query::GatherVectors(internal_store(), *snapshot, column_index,
+                                                 &covered, &vectors, &row_ids));
+    if (row_ids.empty()) continue;
+    const int32_t dim = snapshot->schema().field(column_index).type.dim;
+    // The tail joins the existing partitions (same centroids and quantizer): no retraining.
+    TESSERA_ASSIGN_OR_RETURN(auto model, query::LoadSegment(internal_store(), first));
+    std::unique_ptr<index::VectorIndex> built;
+    if (const auto* ivf = dynamic_cast<const index::IvfHnswSqIndex*>(model.get())) {
+      TESSERA_ASSIGN_OR_RETURN(built, ivf->BuildWithSameModel(vectors, row_ids, nullptr, 0));
+    } else {
+      index::IndexBuildOptions options;
+      options.type = model->type();
+      options.metric = model->metric();
+      TESSERA_ASSIGN_OR_RETURN(built, index::BuildIndex(options, vectors, dim, row_ids));
+    }
+    TESSERA_ASSIGN_OR_RETURN(format::IndexSegmentMeta segment,
+                             WriteSegment(internal_store(), *built));
+    segment.index_name = name;
+    segment.column = first.column;
+    segment.index_type = first.index_type;
+    segment.params_json = first.params_json;
+    // Covers exactly the tail it indexed (rows deleted meanwhile are skipped at query time).
+    std::vector<format::RowIdRange> tail;
+    for (const auto& fragment : snapshot->manifest().fragments) {
+      for (const auto& range : fragment.row_ids) query::SubtractCovered(range, covered, &tail);
+    }
+    segment.covered = std::move(tail);
+    result.rows_indexed += static_cast<int64_t>(row_ids.size());
+    added.push_back(std::move(segment));
+  }
+  if (added.empty()) return result;
+  format::TransactionMeta txn;
+  txn.operation = "optimize_indices";
+  txn.duration_us = base::NowMicros() - started_us;
+  txn.detail =
+      nlohmann::json{{"segments_added", added.size()}, {"rows", result.rows_indexed}}.dump();
+  auto build = [&](const table::Snapshot* latest,
+                   std::span<const format::TransactionMeta> winners) -> Result<format::Manifest> {
+    for (const format::TransactionMeta& winner : winners) {
+      // Another optimizer indexed (part of) the same tail: two segments must never cover a row.
+      if (winner.operation == "optimize_indices" || winner.operation == "create_index") {
+        return Status::Conflict("optimize_indices: indices were updated concurrently; retry");
+      }
+    }
+    format::Manifest next = latest->manifest();
+    next.transaction = {};
+    for (const auto& segment : added) {
+      // Drop the new segment if its index was dropped or replaced concurrently.
+      if (SegmentsOf(next, segment.index_name, "").empty()) continue;
+      next.index_segments.push_back(segment);
+    }
+    return next;
+  };
+  TESSERA_ASSIGN_OR_RETURN(auto committed, internal_store()->Commit(snapshot, txn, build));
+  result.version = committed.version;
+  result.segments_added = static_cast<int64_t>(added.size());
+  return result;
+}
+
+}  // namespace tessera

@@ -1,0 +1,168 @@
+#include "query/query_internal.h"
+
+#include <algorithm>
+#include <list>
+#include <map>
+#include <mutex>
+
+#include "index/index_file.h"
+
+namespace tessera::query {
+
+index::Metric ToMetric(DistanceType type) {
+  switch (type) {
+    case DistanceType::kL2:
+      return index::Metric::kL2;
+    case DistanceType::kCosine:
+      return index::Metric::kCosine;
+    case DistanceType::kDot:
+      return index::Metric::kDot;
+  }
+  return index::Metric::kL2;
+}
+
+std::vector<const format::IndexSegmentMeta*> SegmentsOf(const format::Manifest& manifest,
+                                                        const std::string& name,
+                                                        const std::string& column) {
+  std::vector<const format::IndexSegmentMeta*> out;
+  for (const format::IndexSegmentMeta& segment : manifest.index_segments) {
+    if (!name.empty() ? segment.index_name == name : segment.column == column) {
+      out.push_back(&segment);
+    }
+  }
+  return out;
+}
+
+std::vector<format::RowIdRange> CoveredRanges(
+    const std::vector<const format::IndexSegmentMeta*>& segments) {
+  std::vector<format::RowIdRange> all;
+  for (const auto* segment : segments) {
+    all.insert(all.end(), segment->covered.begin(), segment->covered.end());
+  }
+  std::sort(all.begin(), all.end(), [](const format::RowIdRange& a, const format::RowIdRange& b) {
+    return a.start < b.start;
+  });
+  std::vector<format::RowIdRange> merged;
+  for (const format::RowIdRange& range : all) {
+    if (range.start >= range.end) continue;
+    if (!merged.empty() && range.start <= merged.back().end) {
+      merged.back().end = std::max(merged.back().end, range.end);
+    } else {
+      merged.push_back(range);
+    }
+  }
+  return merged;
+}
+
+void SubtractCovered(const format::RowIdRange& range,
+                     const std::vector<format::RowIdRange>& covered,
+                     std::vector<format::RowIdRange>* out) {
+  uint64_t cursor = range.start;
+  auto it = std::upper_bound(covered.begin(), covered.end(), range.start,
+                             [](uint64_t id, const format::RowIdRange& r) { return id < r.end; });
+  for (; it != covered.end() && it->start < range.end && cursor < range.end; ++it) {
+    if (it->start > cursor) out->push_back({cursor, std::min(it->start, range.end)});
+    cursor = std::max(cursor, it->end);
+  }
+  if (cursor < range.end) out->push_back({cursor, range.end});
+}
+
+namespace {
+
+// A process-wide LRU of decoded segments, keyed by absolute path. Segment files are immutable
+// and uniquely named, so a path always means the same bytes.
+class SegmentCache {
+ public:
+  static SegmentCache& Instance() {
+    static SegmentCache* cache = new SegmentCache();  // never destroyed: used at exit by threads
+    return *cache;
+  }
+
+  std::shared_ptr<const index::VectorIndex> Get(const std::string& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(key);
+    if (it == entries_.end()) return nullptr;
+    lru_.splice(lru_.begin(), lru_, it->second.lru_pos);
+    return it->second.index;
+  }
+
+  void Put(const std::string& key, std::shared_ptr<const index::VectorIndex> index) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (entries_.count(key)) return;
+    const size_t bytes = index->memory_bytes();
+    lru_.push_front(key);
+    entries_[key] = Entry{std::move(index), lru_.begin(), bytes};
+    total_bytes_ += bytes;
+    while (total_bytes_ > kCapacityBytes && lru_.size() > 1) {
+      auto victim = entries_.find(lru_.back());
+      total_bytes_ -= victim->second.bytes;
+      entries_.erase(victim);
+      lru_.pop_back();
+    }
+  }
+
+ private:
+  static constexpr size_t kCapacityBytes = size_t{4} << 30;
+  struct Entry {
+    std::shared_ptr<const index::VectorIndex> index;
+    std::list<std::string>::iterator lru_pos;
+    size_t bytes;
+  };
+  std::mutex mu_;
+  std::map<std::string, Entry> entries_;  // GUARDED_BY(mu_)
+  std::list<std::string> lru_;            // GUARDED_BY(mu_)
+  size_t total_bytes_ = 0;                // GUARDED_BY(mu_)
+};
+
+}  // namespace
+
+Result<std::shared_ptr<const index::VectorIndex>> LoadSegment(
+    table::TableStore* store, const format::IndexSegmentMeta& meta) {
+  const std::string key = store->Path(meta.path);
+  if (auto cached = SegmentCache::Instance().Get(key)) return cached;
+  TESSERA_ASSIGN_OR_RETURN(std::string bytes, store->fs()->ReadFile(key));
+  auto decoded = index::DeserializeIndex(bytes);
+  if (!decoded.ok()) return decoded.status().WithContext("index segment ", meta.path);
+  std::shared_ptr<const index::VectorIndex> shared = std::move(decoded).value();
+  SegmentCache::Instance().Put(key, shared);
+  return shared;
+}
+
+Status GatherVectors(table::TableStore* store, const table::Snapshot& snapshot, int column_index,
+                     const std::vector<format::RowIdRange>* covered, std::vector<float>* vectors,
+                     std::vector<uint64_t>* row_ids) {
+  const int32_t dim = snapshot.schema().field(column_index).type.dim;
+  std::vector<format::RowIdRange> wanted;
+  for (const format::FragmentMeta& fragment : snapshot.manifest().fragments) {
+    wanted.clear();
+    int64_t row_idx = 0;
+    std::vector<std::pair<format::RowIdRange, int64_t>> pieces;  // range, row index of start
+    for (const format::RowIdRange& range : fragment.row_ids) {
+      if (covered == nullptr) {
+        pieces.push_back({range, row_idx});
+      } else {
+        wanted.clear();
+        SubtractCovered(range, *covered, &wanted);
+        for (const auto& piece : wanted) {
+          pieces.push_back({piece, row_idx + static_cast<int64_t>(piece.start - range.start)});
+        }
+      }
+      row_idx += static_cast<int64_t>(range.end - range.start);
+    }
+    if (pieces.empty()) continue;
+    TESSERA_ASSIGN_OR_RETURN(RecordBatch batch, store->ReadFragment(fragment));
+    const Array& column = batch.column(column_index);
+    for (const auto& [range, first_row] : pieces) {
+      for (uint64_t id = range.start; id < range.end; ++id) {
+        const int64_t row = first_row + static_cast<int64_t>(id - range.start);
+        if (column.IsNull(row) || snapshot.IsDeleted(id)) continue;
+        const float* v = column.Vector(row).data();
+        vectors->insert(vectors->end(), v, v + dim);
+        row_ids->push_back(id);
+      }
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace tessera::query
