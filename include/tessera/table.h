@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tessera/maintenance.h"
 #include "tessera/options.h"
 #include "tessera/query.h"
 #include "tessera/record_batch.h"
@@ -133,6 +134,16 @@ class Table {
   Status DropIndex(std::string_view name);
   /// Index the unindexed tail of every index as a new segment (no retraining).
   Result<OptimizeIndicesResult> OptimizeIndices();
+
+  // Maintenance. Implemented in src/maintenance/.
+
+  /// Merge small fragments and rewrite fragments with many deleted rows, keeping row ids.
+  /// Never blocks readers or writers; conflicts only with a concurrent compaction of the same
+  /// fragments (kConflict, retryable).
+  Result<CompactionResult> CompactFiles(const CompactionOptions& options = {});
+  /// Remove old versions (never the latest or a tagged one) and every file no kept version
+  /// references, except unreferenced files younger than the grace period.
+  Result<CleanupResult> CleanupOldVersions(const CleanupOptions& options = {});
 
   /// Internal: the snapshot this handle reads (refreshed first if writable).
   Result<std::shared_ptr<const table::Snapshot>> CurrentSnapshot();

@@ -1,8 +1,11 @@
 #include "cli/cli.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <string>
 
+#include "cli/commands_internal.h"
 #include "cli/demo.h"
 #include "cli/text_table.h"
 
@@ -13,9 +16,13 @@
 namespace tessera::cli {
 namespace {
 
+// Marks the message of a UsageError; never shown.
+constexpr std::string_view kUsageErrorMarker = "\x1fusage\x1f";
+
 std::vector<CommandSpec> AllCommands() {
   std::vector<CommandSpec> commands;
-  for (auto group : {TableCommands, VersionCommands, InspectCommands}) {
+  for (auto group :
+       {TableCommands, SearchCommands, IndexCommands, VersionCommands, InspectCommands}) {
     for (CommandSpec& command : group()) commands.push_back(std::move(command));
   }
   return commands;
@@ -110,12 +117,13 @@ std::string GroupHelp(const std::vector<CommandSpec>& commands, std::string_view
 
 int RunCommand(const CommandSpec& command, std::span<const std::string> rest,
                const Console& console) {
-  Result<ParsedArgs> parsed = ParseArgs(rest, command.positionals, command.flags);
-  if (!parsed.ok()) {
-    PrintError(console, std::string(command.name) + ": " + parsed.status().message() +
-                            " (see 'tessera " + std::string(command.name) + " --help')");
+  auto usage_error = [&](const std::string& message) {
+    PrintError(console, std::string(command.name) + ": " + message + " (see 'tessera " +
+                            std::string(command.name) + " --help')");
     return kExitUsage;
-  }
+  };
+  Result<ParsedArgs> parsed = ParseArgs(rest, command.positionals, command.flags);
+  if (!parsed.ok()) return usage_error(parsed.status().message());
   if (parsed->help()) {
     console.Print(CommandHelp(command));
     return kExitOk;
@@ -124,6 +132,7 @@ int RunCommand(const CommandSpec& command, std::span<const std::string> rest,
   if (std::fflush(console.out) != 0 || std::ferror(console.out)) {
     if (status.ok()) status = Status::IOError("error writing to standard output");
   }
+  if (std::string message; IsUsageError(status, &message)) return usage_error(message);
   if (!status.ok()) {
     PrintError(console, status.message());
     return kExitFailed;
@@ -132,6 +141,26 @@ int RunCommand(const CommandSpec& command, std::span<const std::string> rest,
 }
 
 }  // namespace
+
+Status UsageError(std::string_view message) {
+  return Status::InvalidArgument(kUsageErrorMarker, message);
+}
+
+bool IsUsageError(const Status& status, std::string* message) {
+  if (!status.IsInvalidArgument() || !status.message().starts_with(kUsageErrorMarker)) {
+    return false;
+  }
+  *message = status.message().substr(kUsageErrorMarker.size());
+  return true;
+}
+
+Result<int32_t> GetInt32Flag(const ParsedArgs& args, std::string_view flag, int32_t fallback) {
+  const int64_t value = args.GetInt(flag, fallback);
+  if (value > std::numeric_limits<int32_t>::max()) {
+    return UsageError("--" + std::string(flag) + " " + std::to_string(value) + " is too large");
+  }
+  return static_cast<int32_t>(value);
+}
 
 void Console::Print(std::string_view text) const {
   if (!text.empty()) std::fwrite(text.data(), 1, text.size(), out);

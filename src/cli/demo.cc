@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <string>
 
-#include "ingest/idx_reader.h"
+#include "format/idx_reader.h"
 #include "tessera/table.h"
 
 namespace tessera::cli {
@@ -94,9 +94,9 @@ int RunDemo(const std::vector<std::string>& args) {
       "micro-batches of %lld rows\n\n",
       static_cast<long long>(options.rows), options.dir.c_str(),
       static_cast<long long>(options.batch_rows));
-  DEMO_ASSIGN(ingest::IdxData images, ingest::ReadIdxFile(kImages, options.rows));
-  DEMO_ASSIGN(ingest::IdxData labels, ingest::ReadIdxFile(kLabels, options.rows));
-  const std::vector<float> vectors = ingest::IdxToFloatVectors(images);
+  DEMO_ASSIGN(format::IdxData images, format::ReadIdxFile(kImages, options.rows));
+  DEMO_ASSIGN(format::IdxData labels, format::ReadIdxFile(kLabels, options.rows));
+  const std::vector<float> vectors = format::IdxToFloatVectors(images);
 
   std::error_code ec;
   std::filesystem::remove_all(options.dir, ec);

@@ -74,7 +74,9 @@ Result<IndexFileHeader> ReadIndexFileHeader(std::string_view bytes) {
   const uint32_t dim = base::DecodeFixed32(header + kDimOffset);
   if (!IsKnownType(type)) return Status::Corruption("index file: unknown index type ", type);
   if (!IsValidMetric(metric)) return Status::Corruption("index file: unknown metric ", metric);
-  if (dim == 0 || dim > (1u << 16)) return Status::Corruption("index file: bad dim ", dim);
+  if (dim == 0 || dim > static_cast<uint32_t>(kMaxIndexDim)) {
+    return Status::Corruption("index file: bad dim ", dim);
+  }
   if (base::DecodeFixed32(header + kFlagsOffset) != 0) {
     return Status::Corruption("index file: unknown flags");
   }

@@ -9,8 +9,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "format/idx_reader.h"
 #include "index/metric.h"
-#include "ingest/idx_reader.h"
 
 namespace tessera::index::testing_internal {
 
@@ -74,9 +74,9 @@ inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mni
 // Load up to `max_items` Fashion-MNIST images (784 floats in [0, 1] each) from `file` in
 // kFashionMnistDir; empty if the Debian package is not installed.
 inline std::vector<float> LoadFashionMnist(const std::string& file, int64_t max_items) {
-  Result<ingest::IdxData> data = ingest::ReadIdxFile(kFashionMnistDir + file, max_items);
+  Result<format::IdxData> data = format::ReadIdxFile(kFashionMnistDir + file, max_items);
   if (!data.ok()) return {};
-  return ingest::IdxToFloatVectors(*data);
+  return format::IdxToFloatVectors(*data);
 }
 
 }  // namespace tessera::index::testing_internal

@@ -48,22 +48,28 @@ Status IvfFlatIndex::Search(std::span<const float> query, const SearchOptions& o
     const int64_t size = lists_.partition_size(partition);
     if (size == 0) return;
     const uint64_t* row_ids = lists_.row_ids(partition);
+    const float* vectors = lists_.codes(partition);
+    if (options.filter != nullptr) {  // distances of the accepted rows only
+      for (int64_t slot = 0; slot < size; ++slot) {
+        if (!(*options.filter)(row_ids[slot])) continue;
+        top->Push(ExactDistance(metric_, q, vectors + slot * dim, dim), row_ids[slot]);
+      }
+      return;
+    }
     std::vector<float>& distances = scratch->distances;
     distances.resize(size);
     if (metric_ == Metric::kL2) {
-      kernels.l2_squared_batch(q, lists_.codes(partition), size, dim, distances.data());
+      kernels.l2_squared_batch(q, vectors, size, dim, distances.data());
     } else {
-      kernels.dot_batch(q, lists_.codes(partition), size, dim, distances.data());
+      kernels.dot_batch(q, vectors, size, dim, distances.data());
       const float offset = metric_ == Metric::kCosine ? 1.0f : 0.0f;
       for (float& d : distances) d = offset - d;
     }
-    for (int64_t slot = 0; slot < size; ++slot) {
-      if (options.filter != nullptr && !(*options.filter)(row_ids[slot])) continue;
-      top->Push(distances[slot], row_ids[slot]);
-    }
+    for (int64_t slot = 0; slot < size; ++slot) top->Push(distances[slot], row_ids[slot]);
   };
-  Status status = internal::IvfSearch(model_, metric_, query, options, /*exact_distances=*/true,
-                                      scratch.get(), search_partition, results);
+  Status status =
+      internal::IvfSearch(model_, metric_, query, lists_.all_row_ids(), options,
+                          /*exact_distances=*/true, scratch.get(), search_partition, results);
   scratch_pool_.Release(std::move(scratch));
   return status;
 }

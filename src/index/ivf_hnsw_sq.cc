@@ -17,6 +17,8 @@ constexpr int64_t kQuantizerSampleRows = 1 << 16;
 // IVF_HNSW_SQ defaults to partitions of at least this many rows: the graphs pay off on large
 // partitions, and fewer partitions mean fewer graphs to probe.
 constexpr int64_t kMinRowsPerGraphPartition = 16384;
+// Rows of a partition on which a search estimates the selectivity of its filter.
+constexpr int64_t kFilterSampleRows = 64;
 
 // Serializes progress reports from the build threads, mapping [0, 1] of a phase onto
 // [start, end] of the whole build.
@@ -35,6 +37,17 @@ class ProgressReporter {
   std::mutex mutex_;
   double last_ = 0.0;  // guarded by mutex_
 };
+
+// Return true if `filter` is expected to accept fewer than 2 * ef of the partition's `size`
+// rows, judged on a spread sample of them. A graph search would then visit most of the
+// partition to find ef accepted rows, and a scan with the batch kernels is faster.
+bool FilterIsSelective(const RowFilter* filter, const uint64_t* row_ids, int64_t size, int32_t ef) {
+  if (filter == nullptr) return false;
+  const int64_t sample = std::min<int64_t>(size, kFilterSampleRows);
+  int64_t accepted = 0;
+  for (int64_t idx = 0; idx < sample; ++idx) accepted += (*filter)(row_ids[idx * size / sample]);
+  return accepted * size < 2 * static_cast<int64_t>(ef) * sample;
+}
 
 }  // namespace
 
@@ -177,21 +190,29 @@ Status IvfHnswSqIndex::Search(std::span<const float> query, const SearchOptions&
     if (size == 0) return;
     const uint64_t* row_ids = lists_.row_ids(partition);
     const uint8_t* codes = lists_.codes(partition);
-    if (has_graphs()) {
+    const int32_t ef = internal::ResolveEf(options, want);
+    if (has_graphs() && !FilterIsSelective(options.filter, row_ids, size, ef)) {
       const Sq8Space space(quantizer_, codes, metric_, q);
       const internal::PartitionFilter filter{row_ids, options.filter};
-      const int32_t ef = internal::ResolveEf(options, want);
       graphs_[partition].Search(space, ef, filter.AsNodeFilter(), &scratch->hnsw,
                                 &scratch->hnsw_results);
-      // Fewer than ef results means the search ran out of reachable nodes (a selective filter,
-      // or nodes without in-links, which inner-product graphs can have): scan the partition
-      // instead, so that every accepted row can be found.
-      if (scratch->hnsw_results.size() >= static_cast<size_t>(std::min<int64_t>(ef, size))) {
+      // Fewer than ef results from a search that did not see every node means it ran out of
+      // reachable nodes (nodes without in-links, which inner-product graphs can have): scan the
+      // partition instead, so that every accepted row can be found.
+      if (scratch->hnsw_results.size() >= static_cast<size_t>(std::min<int64_t>(ef, size)) ||
+          scratch->hnsw.num_visited() == static_cast<uint32_t>(size)) {
         for (const HnswCandidate& candidate : scratch->hnsw_results) {
           top->Push(candidate.distance, row_ids[candidate.node]);
         }
         return;
       }
+    }
+    if (options.filter != nullptr) {  // distances of the accepted rows only
+      for (int64_t slot = 0; slot < size; ++slot) {
+        if (!(*options.filter)(row_ids[slot])) continue;
+        top->Push(quantizer_.Distance(metric_, q, codes + slot * dim), row_ids[slot]);
+      }
+      return;
     }
     std::vector<float>& distances = scratch->distances;
     distances.resize(size);
@@ -205,13 +226,11 @@ Status IvfHnswSqIndex::Search(std::span<const float> query, const SearchOptions&
       const float offset = metric_ == Metric::kCosine ? 1.0f : 0.0f;
       for (float& d : distances) d = offset - d;
     }
-    for (int64_t slot = 0; slot < size; ++slot) {
-      if (options.filter != nullptr && !(*options.filter)(row_ids[slot])) continue;
-      top->Push(distances[slot], row_ids[slot]);
-    }
+    for (int64_t slot = 0; slot < size; ++slot) top->Push(distances[slot], row_ids[slot]);
   };
-  Status status = internal::IvfSearch(model_, metric_, query, options, /*exact_distances=*/false,
-                                      scratch.get(), search_partition, results);
+  Status status =
+      internal::IvfSearch(model_, metric_, query, lists_.all_row_ids(), options,
+                          /*exact_distances=*/false, scratch.get(), search_partition, results);
   scratch_pool_.Release(std::move(scratch));
   return status;
 }

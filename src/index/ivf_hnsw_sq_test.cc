@@ -72,6 +72,27 @@ TEST(IvfHnswSqTest, ClusteredRecallAt10IsAtLeast95Percent) {
   std::printf("clustered 20k x 64, 16 partitions, nprobes=4 ef=48 refine=2: recall@10 %.4f\n",
               run.recall);
   EXPECT_GE(run.recall, 0.95);
+
+  // Prefilter at 10% (graph search) and 1% (partition scans) selectivity: k rows that pass,
+  // and they are the nearest that pass.
+  for (const int modulus : {10, 100}) {
+    const RowFilter filter = [modulus](uint64_t row_id) { return row_id % modulus == 1; };
+    std::vector<float> accepted;
+    for (int64_t row = 1; row < kRows; row += modulus) {
+      accepted.insert(accepted.end(), base.begin() + row * kDim, base.begin() + (row + 1) * kDim);
+    }
+    auto filtered_truth = BruteForce(accepted, queries, kDim, 10, Metric::kL2);
+    for (auto& ids : filtered_truth) {
+      for (uint64_t& id : ids) id = id * modulus + 1;  // back to row ids
+    }
+    SearchOptions filtered = search;
+    filtered.filter = &filter;
+    const RecallRun filtered_run =
+        MeasureRecall(*index, base, queries, kDim, filtered_truth, filtered);
+    std::printf("  with a filter passing 1/%d of the rows: recall@10 %.4f\n", modulus,
+                filtered_run.recall);
+    EXPECT_GE(filtered_run.recall, 0.95);
+  }
 }
 
 // Fashion-MNIST (Debian package dataset-fashion-mnist): 20k training images as the base, 200

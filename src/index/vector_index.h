@@ -19,6 +19,9 @@
 
 namespace tessera::index {
 
+// The largest vector dimension an index accepts (and an index file may declare).
+inline constexpr int32_t kMaxIndexDim = 65536;
+
 // Values are stored in index files: never renumber.
 enum class IndexType : uint8_t { kIvfFlat = 1, kIvfSq = 2, kIvfHnswSq = 3, kHnsw = 4 };
 
@@ -37,9 +40,9 @@ using ProgressCallback = std::function<void(double fraction)>;
 
 struct SearchOptions {
   int32_t k = 10;
-  // Partitions searched (IVF types). More partitions are searched when the first `nprobes`
-  // yield fewer than k rows (e.g. under a selective filter), so k rows come back whenever the
-  // index holds k rows that pass the filter.
+  // Partitions searched (IVF types). Under a filter accepting a fraction s of the rows,
+  // nprobes / sqrt(s) are searched; and more when those yield fewer than k rows, so k rows come
+  // back whenever the index holds k rows that pass the filter.
   int32_t nprobes = 20;
   // HNSW beam width; <= 0 picks max(40, 2 * k * max(refine_factor, 1)).
   int32_t ef = 0;
@@ -82,8 +85,8 @@ class VectorIndex {
   virtual size_t memory_bytes() const = 0;
 
   // Write the up to options.k nearest rows to `query` (dim floats) to *results, ascending by
-  // distance. Errors: kInvalidArgument on a wrong query size or bad options (k < 0, nprobes < 1,
-  // refine_factor >= 1 without `vectors`).
+  // distance. Errors: kInvalidArgument on a wrong query size, a non-finite query value or bad
+  // options (k < 0, nprobes < 1, refine_factor >= 1 without `vectors`).
   virtual Status Search(std::span<const float> query, const SearchOptions& options,
                         std::vector<Neighbor>* results) const = 0;
 

@@ -4,9 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <map>
+#include <thread>
 #include <tuple>
 
 #include "index/index_test_util_internal.h"
@@ -161,7 +163,10 @@ TEST_P(VectorIndexTest, RejectsBadSearchArguments) {
   std::vector<Neighbor> results;
   const std::vector<float> short_query(kDim - 1, 0.0f);
   EXPECT_TRUE(index->Search(short_query, Options(10), &results).IsInvalidArgument());
-  const std::vector<float> query(kDim, 0.5f);
+  std::vector<float> query(kDim, 0.5f);
+  query[3] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_TRUE(index->Search(query, Options(10), &results).IsInvalidArgument());
+  query[3] = 0.5f;
   SearchOptions options = Options(10);
   options.nprobes = 0;
   EXPECT_TRUE(index->Search(query, options, &results).IsInvalidArgument());
@@ -178,6 +183,35 @@ TEST_P(VectorIndexTest, RejectsBadSearchArguments) {
   options.nprobes = 1;
   ASSERT_TRUE(index->Search(query, options, &results).ok());
   EXPECT_EQ(results.size(), static_cast<size_t>(kRows));
+}
+
+TEST_P(VectorIndexTest, ConcurrentSearchesMatchSerialOnes) {
+  const VectorIndex* index = BuildTestIndex();
+  const Dataset& data = TestData();
+  const RowFilter filter = [](uint64_t row_id) { return row_id % 3 != 0; };
+  SearchOptions options = Options(10);
+  options.filter = &filter;
+  std::vector<std::vector<Neighbor>> serial(kQueries);
+  for (int64_t q = 0; q < kQueries; ++q) {
+    ASSERT_TRUE(index->Search({data.queries.data() + q * kDim, kDim}, options, &serial[q]).ok());
+  }
+  std::vector<std::thread> threads;
+  std::atomic<int> mismatches{0};
+  for (int thread_idx = 0; thread_idx < 4; ++thread_idx) {
+    threads.emplace_back([&, thread_idx] {
+      std::vector<Neighbor> results;
+      for (int round = 0; round < 3; ++round) {
+        for (int64_t q = thread_idx; q < kQueries; q += 2) {
+          if (!index->Search({data.queries.data() + q * kDim, kDim}, options, &results).ok() ||
+              results != serial[q]) {
+            ++mismatches;
+          }
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(mismatches.load(), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(

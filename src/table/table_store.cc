@@ -129,15 +129,36 @@ Result<std::shared_ptr<const Snapshot>> TableStore::Refresh(
 }
 
 Result<format::FragmentMeta> TableStore::WriteFragment(const RecordBatch& batch) {
+  bool done = false;
+  return WriteFragmentBatches(batch.schema(), [&]() -> Result<std::optional<RecordBatch>> {
+    if (done) return std::optional<RecordBatch>();
+    done = true;
+    return std::optional<RecordBatch>(batch);
+  });
+}
+
+Result<format::FragmentMeta> TableStore::WriteFragmentBatches(const Schema& schema,
+                                                              const BatchProducer& next) {
   format::FragmentMeta meta;
   meta.path = std::string(kDataDir) + "/" + base::NewUuid() + ".arrow";
-  meta.num_rows = batch.num_rows();
-  meta.stats = ComputeColumnStats(batch);
   const std::string path = Path(meta.path);
   TESSERA_RETURN_IF_ERROR(fs_->CreateDirs(Path(kDataDir)));
   TESSERA_ASSIGN_OR_RETURN(auto file, fs_->NewWritableFile(path));
-  auto written = format::WriteArrowIpcFile(file.get(), batch);
-  Status st = written.ok() ? file->Sync() : written.status();
+  auto write_all = [&]() -> Status {
+    TESSERA_ASSIGN_OR_RETURN(auto writer, format::ArrowIpcFileWriter::Open(file.get(), schema));
+    while (true) {
+      TESSERA_ASSIGN_OR_RETURN(std::optional<RecordBatch> batch, next());
+      if (!batch) break;
+      if (batch->num_rows() == 0) continue;
+      MergeColumnStats(&meta.stats, meta.num_rows, ComputeColumnStats(*batch), batch->num_rows());
+      meta.num_rows += batch->num_rows();
+      TESSERA_RETURN_IF_ERROR(writer->WriteBatch(*batch));
+    }
+    TESSERA_RETURN_IF_ERROR(writer->Finish());
+    meta.size_bytes = writer->bytes_written();
+    return file->Sync();
+  };
+  Status st = write_all();
   Status closed = file->Close();
   if (st.ok()) st = closed;
   if (st.ok()) st = fs_->SyncDir(Path(kDataDir));
@@ -145,7 +166,6 @@ Result<format::FragmentMeta> TableStore::WriteFragment(const RecordBatch& batch)
     fs_->DeleteFile(path).IgnoreError();  // best effort: an orphan is harmless
     return st.WithContext("writing data file ", meta.path);
   }
-  meta.size_bytes = *written;
   return meta;
 }
 
@@ -297,6 +317,35 @@ Result<std::map<std::string, uint64_t>> TableStore::ListTags() {
     tags.emplace(info.name, version);
   }
   return tags;
+}
+
+void MergeColumnStats(std::vector<format::ColumnStats>* into, int64_t into_rows,
+                      const std::vector<format::ColumnStats>& more, int64_t more_rows) {
+  if (into_rows == 0) {
+    *into = more;
+    return;
+  }
+  for (format::ColumnStats& stats : *into) {
+    auto it = std::find_if(more.begin(), more.end(), [&](const format::ColumnStats& m) {
+      return m.field_index == stats.field_index;
+    });
+    if (it == more.end()) continue;
+    // monostate bounds mean "no usable bounds" unless every row is null.
+    const bool into_all_null = stats.null_count == into_rows;
+    const bool more_all_null = it->null_count == more_rows;
+    const bool into_unusable = std::holds_alternative<std::monostate>(stats.min) && !into_all_null;
+    const bool more_unusable = std::holds_alternative<std::monostate>(it->min) && !more_all_null;
+    if (into_unusable || more_unusable) {
+      stats.min = stats.max = std::monostate{};
+    } else if (into_all_null) {
+      stats.min = it->min;
+      stats.max = it->max;
+    } else if (!more_all_null) {
+      if (it->min < stats.min) stats.min = it->min;
+      if (stats.max < it->max) stats.max = it->max;
+    }
+    stats.null_count += it->null_count;
+  }
 }
 
 std::vector<format::ColumnStats> ComputeColumnStats(const RecordBatch& batch) {

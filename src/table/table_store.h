@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -55,6 +56,11 @@ class TableStore {
   /// Write `batch` (already conformed to the table schema) as a new durable data file.
   /// Row ids are left empty: they are assigned at commit.
   Result<format::FragmentMeta> WriteFragment(const RecordBatch& batch);
+  /// Write a new durable data file from the batches `next` yields (nullopt ends), each already
+  /// conformed to `schema`; memory use is bounded by one batch. Row ids are left empty.
+  using BatchProducer = std::function<Result<std::optional<RecordBatch>>()>;
+  Result<format::FragmentMeta> WriteFragmentBatches(const Schema& schema,
+                                                    const BatchProducer& next);
   /// Write a durable deletion file holding `row_ids`.
   Result<format::DeletionFileMeta> WriteDeletionFile(const format::RowIdSet& row_ids);
   /// Return the rows of a fragment's file, zero-copy over its mapping.
@@ -97,5 +103,8 @@ class TableStore {
 
 /// Compute per-column min/max/null counts of `batch` (vectors and long strings get none).
 std::vector<format::ColumnStats> ComputeColumnStats(const RecordBatch& batch);
+/// Fold the stats of a further `rows`-row batch into `into` (stats of `into_rows` rows).
+void MergeColumnStats(std::vector<format::ColumnStats>* into, int64_t into_rows,
+                      const std::vector<format::ColumnStats>& more, int64_t more_rows);
 
 }  // namespace tessera::table

@@ -35,6 +35,7 @@ void HnswScratch::Reset(uint32_t num_nodes) {
     std::fill(visited_.begin(), visited_.end(), 0);
     stamp_ = 1;
   }
+  num_visited_ = 0;
   candidates.clear();
   results.clear();
 }
@@ -178,8 +179,9 @@ void HnswGraph::SearchLevel(const Space& space, uint32_t entry, float entry_dist
     for (uint32_t link = 1; link <= count; ++link) {
       if (scratch->Visit(block[link])) fresh[num_fresh++] = block[link];
     }
-    for (uint32_t idx = 0; idx < std::min<uint32_t>(num_fresh, 2); ++idx)
+    for (uint32_t idx = 0; idx < std::min<uint32_t>(num_fresh, 2); ++idx) {
       space.Prefetch(fresh[idx]);
+    }
     for (uint32_t idx = 0; idx < num_fresh; ++idx) {
       if (idx + 2 < num_fresh) space.Prefetch(fresh[idx + 2]);
       const uint32_t next = fresh[idx];

@@ -48,8 +48,11 @@ class HnswScratch {
   bool Visit(uint32_t node) {  // return true if `node` was not yet visited
     if (visited_[node] == stamp_) return false;
     visited_[node] = stamp_;
+    ++num_visited_;
     return true;
   }
+  // Nodes visited since Reset(): the last search saw every node if this is the graph's size.
+  uint32_t num_visited() const { return num_visited_; }
   void PrefetchVisited(uint32_t node) const { __builtin_prefetch(visited_.data() + node); }
 
   std::vector<HnswCandidate> candidates;  // min-heap on distance
@@ -61,6 +64,7 @@ class HnswScratch {
  private:
   std::vector<uint16_t> visited_;
   uint16_t stamp_ = 0;
+  uint32_t num_visited_ = 0;
 };
 
 class HnswGraph {
@@ -119,8 +123,7 @@ class HnswGraph {
   }
   int MaxLinks(int level) const { return level == 0 ? 2 * params_.m : params_.m; }
 
-  // Beam search on one level from `entry`, without filter; leaves the results max-heap in
-  // scratch->results.
+  // Beam search on one level from `entry`; leaves the results max-heap in scratch->results.
   template <class Space>
   void SearchLevel(const Space& space, uint32_t entry, float entry_distance, int32_t ef, int level,
                    NodeFilter filter, HnswScratch* scratch) const;

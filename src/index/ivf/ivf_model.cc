@@ -53,7 +53,9 @@ Result<IvfBuildInput> PrepareIvfBuild(const IndexBuildOptions& options,
                                       std::span<const float> vectors, int32_t dim,
                                       std::span<const uint64_t> row_ids,
                                       int64_t default_partitions) {
-  if (dim <= 0) return Status::InvalidArgument("index build: dim must be positive");
+  if (dim <= 0 || dim > kMaxIndexDim) {
+    return Status::InvalidArgument("index build: dim must be in [1, ", kMaxIndexDim, "]");
+  }
   if (row_ids.empty()) return Status::InvalidArgument("index build: no rows");
   if (vectors.size() != row_ids.size() * static_cast<size_t>(dim)) {
     return Status::InvalidArgument("index build: ", vectors.size(), " values for ", row_ids.size(),

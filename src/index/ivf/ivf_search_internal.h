@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -61,6 +62,9 @@ inline Status ValidateSearch(std::span<const float> query, int32_t dim,
   if (query.size() != static_cast<size_t>(dim)) {
     return Status::InvalidArgument("search: query has ", query.size(), " values, index dim ", dim);
   }
+  for (float value : query) {
+    if (!std::isfinite(value)) return Status::InvalidArgument("search: non-finite query value");
+  }
   if (options.k < 0 || options.nprobes < 1) {
     return Status::InvalidArgument("search: need k >= 0 and nprobes >= 1");
   }
@@ -70,11 +74,27 @@ inline Status ValidateSearch(std::span<const float> query, int32_t dim,
   return Status::OK();
 }
 
-// Run the IVF search. `search_partition(partition, query, want, top)` pushes the partition's
-// candidates (passing options.filter) into `top` (a TopK of `want`).
+// Return the fraction of `row_ids` that `filter` accepts, estimated on a spread sample (at
+// least 1 / (2 * sample size) so that it can divide), or 1 without a filter.
+inline double EstimateSelectivity(const RowFilter* filter, std::span<const uint64_t> row_ids) {
+  constexpr int64_t kSampleRows = 256;
+  if (filter == nullptr || row_ids.empty()) return 1.0;
+  const int64_t size = static_cast<int64_t>(row_ids.size());
+  const int64_t sample = std::min<int64_t>(size, kSampleRows);
+  int64_t accepted = 0;
+  for (int64_t idx = 0; idx < sample; ++idx) accepted += (*filter)(row_ids[idx * size / sample]);
+  return std::max(static_cast<double>(accepted), 0.5) / static_cast<double>(sample);
+}
+
+// Run the IVF search over an index whose rows have `row_ids` (any order).
+// `search_partition(partition, query, want, top)` pushes the partition's candidates (passing
+// options.filter) into `top` (a TopK of `want`). Under a filter that accepts a fraction s of
+// the rows, nprobes / sqrt(s) partitions are searched: the k nearest accepted rows are spread
+// over about as many partitions as the k / s nearest rows.
 template <class SearchPartition>
 Status IvfSearch(const IvfModel& model, Metric metric, std::span<const float> query,
-                 const SearchOptions& options, bool exact_distances, IvfSearchScratch* scratch,
+                 std::span<const uint64_t> row_ids, const SearchOptions& options,
+                 bool exact_distances, IvfSearchScratch* scratch,
                  const SearchPartition& search_partition, std::vector<Neighbor>* results) {
   results->clear();
   const int32_t dim = model.dim();
@@ -84,7 +104,9 @@ Status IvfSearch(const IvfModel& model, Metric metric, std::span<const float> qu
   if (metric == Metric::kCosine) NormalizeVector(scratch->query.data(), dim);
   const float* q = scratch->query.data();
   const int32_t num_partitions = model.num_partitions();
-  const int32_t nprobes = std::min(options.nprobes, num_partitions);
+  const double selectivity = EstimateSelectivity(options.filter, row_ids);
+  const int32_t nprobes = static_cast<int32_t>(std::min<double>(
+      std::ceil(static_cast<double>(options.nprobes) / std::sqrt(selectivity)), num_partitions));
   model.RankPartitions(q, nprobes, &scratch->centroid_distances, &scratch->partition_order);
 
   const bool refine = !exact_distances && options.refine_factor >= 1;

@@ -7,7 +7,7 @@
 
 #include "tessera/result.h"
 
-namespace tessera::ingest {
+namespace tessera::format {
 
 /// An IDX file of unsigned bytes: `num_items` items of `item_size` values each.
 struct IdxData {
@@ -24,4 +24,4 @@ Result<IdxData> ReadIdxFile(const std::string& path, int64_t max_items = -1);
 /// Convert images to float vectors, row-major, each value scaled to [0, 1].
 std::vector<float> IdxToFloatVectors(const IdxData& data);
 
-}  // namespace tessera::ingest
+}  // namespace tessera::format

@@ -1,4 +1,4 @@
-#include "ingest/idx_reader.h"
+#include "format/idx_reader.h"
 
 #include <gtest/gtest.h>
 #include <zlib.h>
@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <fstream>
 
-namespace tessera::ingest {
+namespace tessera::format {
 namespace {
 
 std::string TempPath(const std::string& name) { return ::testing::TempDir() + name; }
@@ -45,4 +45,4 @@ TEST(IdxReaderTest, ReadsDebianFashionMnistWhenInstalled) {
 }
 
 }  // namespace
-}  // namespace tessera::ingest
+}  // namespace tessera::format

@@ -1,10 +1,10 @@
-#include "ingest/idx_reader.h"
+#include "format/idx_reader.h"
 
 #include <zlib.h>
 
 #include <memory>
 
-namespace tessera::ingest {
+namespace tessera::format {
 namespace {
 
 struct GzCloser {
@@ -61,4 +61,4 @@ std::vector<float> IdxToFloatVectors(const IdxData& data) {
   return out;
 }
 
-}  // namespace tessera::ingest
+}  // namespace tessera::format

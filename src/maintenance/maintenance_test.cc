@@ -1,0 +1,198 @@
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "io/file_system.h"
+#include "tessera/table.h"
+
+namespace tessera {
+namespace {
+
+Schema TestSchema() {
+  return Schema::Parse("id:int64 not null,vector:vector[8],text:utf8").value();
+}
+
+RecordBatch MakeBatch(int64_t first_id, int64_t n) {
+  RecordBatchBuilder builder(TestSchema());
+  for (int64_t id = first_id; id < first_id + n; ++id) {
+    std::vector<float> v(8);
+    for (int d = 0; d < 8; ++d)
+      v[d] = static_cast<float>((id * (d + 3)) % 1009) + 0.001f * static_cast<float>(id);
+    EXPECT_TRUE(builder.AppendRow({Value(id), Value(v), Value("t" + std::to_string(id))}).ok());
+  }
+  return builder.Finish().value();
+}
+
+// id -> row id of every live row.
+std::map<int64_t, int64_t> RowIds(Table* table) {
+  ScanOptions options;
+  options.columns = {"id"};
+  options.with_row_id = true;
+  RecordBatch batch = table->Scan(options).value();
+  std::map<int64_t, int64_t> out;
+  for (int64_t row = 0; row < batch.num_rows(); ++row) {
+    EXPECT_TRUE(out.emplace(batch.column(0).Int64(row), batch.column(1).Int64(row)).second);
+  }
+  return out;
+}
+
+class MaintenanceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fs_ = io::NewMemoryFileSystem();
+    options_.file_system = fs_.get();
+    table_ = Table::Create("/t", TestSchema(), CreateMode::kCreate, options_).value();
+  }
+  int64_t Fragments() { return table_->ListVersions().value().back().num_fragments; }
+
+  std::unique_ptr<io::FileSystem> fs_;
+  TableOptions options_;
+  std::unique_ptr<Table> table_;
+};
+
+TEST_F(MaintenanceTest, CompactionMergesSmallFragmentsAndKeepsRowIds) {
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(table_->Add(MakeBatch(i * 100, 100)).ok());
+  ASSERT_TRUE(table_->DeleteRows("text LIKE '%3'").ok());
+  const auto before = RowIds(table_.get());
+  ASSERT_EQ(before.size(), 900u);
+  CompactionOptions options;
+  options.target_rows_per_fragment = 450;
+  options.batch_rows = 64;  // several batches per output file
+  CompactionResult result = table_->CompactFiles(options).value();
+  EXPECT_EQ(result.fragments_removed, 10);
+  EXPECT_EQ(result.fragments_added, 2);  // 5 + 5 fragments of 90 live rows
+  EXPECT_EQ(result.rows_rewritten, 900);
+  EXPECT_EQ(result.deleted_rows_materialized, 100);
+  EXPECT_EQ(Fragments(), 2);
+  EXPECT_EQ(RowIds(table_.get()), before);
+  EXPECT_EQ(table_->CountRows().value(), 900);
+  EXPECT_EQ(table_->CountRows("text LIKE '%3'").value(), 0);
+  EXPECT_EQ(table_->ListVersions().value().back().num_rows, 900);
+  EXPECT_EQ(table_->ListVersions().value().back().operation, "compact");
+  // Fragments at their target are never rewritten again.
+  EXPECT_EQ(table_->CompactFiles(options).value().version, 0u);
+  // Old versions still read their own fragments.
+  ASSERT_TRUE(table_->Checkout(11).ok());
+  EXPECT_EQ(table_->CountRows().value(), 1000);
+  ASSERT_TRUE(table_->CheckoutLatest().ok());
+  // New rows keep getting fresh row ids after compaction.
+  EXPECT_EQ(table_->Add(MakeBatch(5000, 5)).value().first_row_id, 1000u);
+}
+
+TEST_F(MaintenanceTest, CompactionMaterializesDeletionsAboveThreshold) {
+  ASSERT_TRUE(table_->Add(MakeBatch(0, 1000)).ok());
+  ASSERT_TRUE(table_->Add(MakeBatch(1000, 1000)).ok());
+  ASSERT_TRUE(table_->DeleteRows("id < 50").ok());                   // 5% of fragment 1
+  ASSERT_TRUE(table_->DeleteRows("id >= 1000 AND id < 1300").ok());  // 30% of fragment 2
+  CompactionOptions options;
+  options.target_rows_per_fragment = 500;  // both fragments are "big"
+  CompactionResult result = table_->CompactFiles(options).value();
+  EXPECT_EQ(result.fragments_removed, 1);
+  EXPECT_EQ(result.deleted_rows_materialized, 300);
+  EXPECT_EQ(table_->CountRows().value(), 1650);
+  EXPECT_EQ(table_->ListVersions().value().back().num_rows, 1650);
+  // Deleting after compaction still works on the rewritten fragment.
+  ASSERT_TRUE(table_->DeleteRows("id = 1500").ok());
+  EXPECT_EQ(table_->CountRows().value(), 1649);
+}
+
+TEST_F(MaintenanceTest, MaxRowsPerPassMakesCompactionIncremental) {
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(table_->Add(MakeBatch(i * 50, 50)).ok());
+  CompactionOptions options;
+  options.target_rows_per_fragment = 100;
+  options.max_rows_per_pass = 150;
+  EXPECT_EQ(table_->CompactFiles(options).value().fragments_added, 2);
+  EXPECT_EQ(Fragments(), 6);
+  EXPECT_EQ(table_->CompactFiles(options).value().fragments_added, 2);
+  EXPECT_EQ(Fragments(), 4);
+  EXPECT_EQ(table_->CountRows().value(), 400);
+}
+
+TEST_F(MaintenanceTest, IndexStaysValidAcrossCompaction) {
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(table_->Add(MakeBatch(i * 200, 200)).ok());
+  IndexConfig config;
+  config.type = "IVF_FLAT";
+  config.num_partitions = 4;
+  ASSERT_TRUE(table_->CreateIndex("vector", config).ok());
+  ASSERT_TRUE(table_->DeleteRows("id = 5").ok());
+  CompactionOptions options;
+  options.target_rows_per_fragment = 10000;
+  ASSERT_EQ(table_->CompactFiles(options).value().fragments_added, 1);
+  ScanOptions scan;
+  scan.where = "id = 777";
+  RecordBatch probe = table_->Scan(scan).value();
+  const std::span<const float> v = probe.ColumnByName("vector").value().Vector(0);
+  RecordBatch result = table_->Search(v).Limit(1).Execute().value();
+  EXPECT_EQ(result.ColumnByName("id").value().Int64(0), 777);
+  EXPECT_EQ(table_->IndexStats("vector_idx").value().num_unindexed_rows, 0);
+}
+
+std::set<std::string> FilesUnder(io::FileSystem* fs, const std::string& dir) {
+  std::set<std::string> out;
+  auto entries = fs->ListDir(dir);
+  if (!entries.ok()) return out;
+  for (const auto& entry : *entries) {
+    if (entry.is_dir) {
+      for (const auto& inner : FilesUnder(fs, dir + "/" + entry.name))
+        out.insert(entry.name + "/" + inner);
+    } else {
+      out.insert(entry.name);
+    }
+  }
+  return out;
+}
+
+TEST_F(MaintenanceTest, CleanupRemovesOldVersionsAndExactlyTheUnreferencedFiles) {
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(table_->Add(MakeBatch(i * 10, 10)).ok());  // v2..v7
+  ASSERT_TRUE(table_->DeleteRows("id < 5").ok());                                    // v8
+  ASSERT_TRUE(table_->CreateTag("keep", 3).ok());
+  CompactionOptions compaction;
+  compaction.target_rows_per_fragment = 1000;
+  ASSERT_TRUE(table_->CompactFiles(compaction).ok());  // v9
+  // An orphan from an add that never committed.
+  ASSERT_TRUE(io::WriteFileDurably(fs_.get(), "/t/data/orphan.arrow", "x").ok());
+
+  // Within the grace period nothing unreferenced is deleted.
+  CleanupOptions keep_files;
+  keep_files.older_than_seconds = 0;
+  CleanupResult first = table_->CleanupOldVersions(keep_files).value();
+  EXPECT_EQ(first.versions_removed, 7);  // all but v3 (tagged) and v9 (latest)
+  EXPECT_EQ(first.files_removed, 0);
+  EXPECT_GT(first.files_kept_in_grace, 0);
+
+  int64_t progress_calls = 0;
+  CleanupOptions all;
+  all.older_than_seconds = 0;
+  all.delete_unverified = true;
+  all.progress = [&](int64_t done, int64_t total) {
+    ++progress_calls;
+    EXPECT_LE(done, total);
+  };
+  CleanupResult second = table_->CleanupOldVersions(all).value();
+  EXPECT_GT(second.files_removed, 0);
+  EXPECT_GT(second.bytes_freed, 0);
+  EXPECT_EQ(progress_calls, second.files_removed + second.versions_removed);
+
+  // Exactly the files of v3 (tagged) and v9 (latest) remain.
+  std::set<std::string> expected = {"3.manifest", "9.manifest"};
+  std::set<std::string> data_expected;
+  for (uint64_t version : {3u, 9u}) {
+    ASSERT_TRUE(table_->Checkout(version).ok());
+    EXPECT_GE(table_->CountRows().value(), 0);
+  }
+  ASSERT_TRUE(table_->CheckoutLatest().ok());
+  EXPECT_EQ(FilesUnder(fs_.get(), "/t/_versions"), expected);
+  EXPECT_EQ(FilesUnder(fs_.get(), "/t/data").size(), 3u);  // v3's two fragments + the compacted one
+  EXPECT_EQ(FilesUnder(fs_.get(), "/t/deletions").size(), 0u);  // compaction materialized them
+  EXPECT_TRUE(table_->Checkout(5).IsNotFound());
+  ASSERT_TRUE(table_->CheckoutTag("keep").ok());
+  EXPECT_EQ(table_->CountRows().value(), 20);
+  ASSERT_TRUE(table_->CheckoutLatest().ok());
+  EXPECT_EQ(table_->CountRows().value(), 55);
+  EXPECT_EQ(table_->ListVersions().value().size(), 2u);
+  ASSERT_TRUE(table_->Add(MakeBatch(1000, 1)).ok());
+}
+
+}  // namespace
+}  // namespace tessera
