@@ -3,6 +3,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
+#include <vector>
+
+#include "tessera/status.h"
 
 namespace tessera {
 
@@ -45,6 +49,57 @@ struct CleanupResult {
   int64_t bytes_freed = 0;
   int64_t files_kept_in_grace = 0;
   double seconds = 0;
+};
+
+struct OptimizeOptions {
+  CompactionOptions compaction;
+  CleanupOptions cleanup;
+};
+
+/// optimize() = compaction, then index update, then cleanup. Each step runs even if an
+/// earlier one failed; each failure is reported here and leaves the table readable and writable.
+struct OptimizeResult {
+  CompactionResult compaction;
+  Status compaction_status;
+  int64_t index_segments_added = 0;
+  int64_t rows_indexed = 0;
+  Status indices_status;
+  CleanupResult cleanup;
+  Status cleanup_status;
+  double seconds = 0;
+  bool ok() const { return compaction_status.ok() && indices_status.ok() && cleanup_status.ok(); }
+};
+
+/// The numbers an operator watches, for the latest version.
+struct TableStats {
+  uint64_t version = 0;
+  int64_t num_rows = 0;          ///< live rows
+  int64_t num_deleted_rows = 0;  ///< deleted but not yet materialized by compaction
+  int64_t num_fragments = 0;
+  int64_t num_small_fragments = 0;  ///< fewer than target_rows_per_fragment / 8 rows
+  int64_t fragment_rows_p50 = 0, fragment_rows_p90 = 0, fragment_rows_max = 0;
+  int64_t num_unindexed_rows = 0;  ///< stored rows no index segment covers (all without index)
+  int64_t num_index_segments = 0;
+  int64_t num_versions = 0;  ///< versions still on disk
+  int64_t bytes_on_disk = 0;
+  /// Render as a JSON object.
+  std::string ToJson() const;
+};
+
+/// Limits on maintenance debt; a value < 0 disables that check.
+struct HealthLimits {
+  int64_t max_fragments = 1000;
+  int64_t max_small_fragments = 100;
+  int64_t max_unindexed_rows = 100000;
+  int64_t max_deleted_rows = 1000000;
+  int64_t max_versions = 10000;
+  int64_t target_rows_per_fragment = 1 << 20;
+};
+
+struct HealthReport {
+  TableStats stats;
+  std::vector<std::string> problems;  ///< one sentence per limit passed; empty when healthy
+  bool healthy() const { return problems.empty(); }
 };
 
 }  // namespace tessera

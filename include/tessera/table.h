@@ -36,6 +36,7 @@ struct VersionInfo {
   int64_t num_fragments = 0;
   int64_t rows_added = 0;
   int64_t rows_deleted = 0;
+  int64_t num_unindexed_rows = 0;  ///< stored rows no index segment covers (all without index)
 };
 
 struct AddResult {
@@ -102,8 +103,10 @@ class Table {
   Result<RecordBatch> Take(std::span<const uint64_t> row_ids,
                            const std::vector<std::string>& columns = {});
 
-  /// List every version still on disk, oldest first.
+  /// List every version still on disk, oldest first. Also the table's operational history:
+  /// per version the operation, time, duration, fragment count and unindexed rows.
   Result<std::vector<VersionInfo>> ListVersions();
+  Result<std::vector<VersionInfo>> History() { return ListVersions(); }
   /// Move this handle to `version` (read-only). Errors: kNotFound.
   Status Checkout(uint64_t version);
   /// Move this handle to the version tagged `tag` (read-only). Errors: kNotFound.
@@ -144,6 +147,13 @@ class Table {
   /// Remove old versions (never the latest or a tagged one) and every file no kept version
   /// references, except unreferenced files younger than the grace period.
   Result<CleanupResult> CleanupOldVersions(const CleanupOptions& options = {});
+
+  /// Compact, update indices, clean up (see OptimizeResult).
+  OptimizeResult Optimize(const OptimizeOptions& options = {});
+  /// Rows, fragments, unindexed rows, versions, bytes on disk of the latest version.
+  Result<TableStats> Stats(const HealthLimits& limits = {});
+  /// Compare Stats() with `limits`.
+  Result<HealthReport> Health(const HealthLimits& limits = {});
 
   /// Internal: the snapshot this handle reads (refreshed first if writable).
   Result<std::shared_ptr<const table::Snapshot>> CurrentSnapshot();

@@ -59,7 +59,7 @@ class BuildProgress {
   const Console& console_;
   const std::string label_;
   std::mutex mu_;
-  int last_percent_ = 0;    // GUARDED_BY(mu_)
+  int last_percent_ = -1;   // GUARDED_BY(mu_)
   bool line_open_ = false;  // GUARDED_BY(mu_)
 };
 

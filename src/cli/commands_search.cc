@@ -432,11 +432,13 @@ std::vector<CommandSpec> SearchCommands() {
            "Give exactly one of --vector and --query-file. Rows come best first, each with the\n"
            "selected columns, _distance (smaller is nearer) and, with --with-row-id, _rowid.\n"
            "With --query-file each row also has \"query\": the 0-based number of its vector in\n"
-           "the file (blank lines are not counted); the queries run in parallel.\n"
-           "--explain writes one JSON object per query to stderr, so stdout stays parseable:\n"
-           "segments_searched, rows_via_index (index results), rows_flat_scanned (tail rows\n"
-           "compared), rows_filtered_out, deleted_rows_dropped and the milliseconds of each\n"
-           "stage (filter_ms, index_ms, flat_ms, merge_ms, project_ms, total_ms).\n"
+           "the file (blank lines are not counted). The queries of a file run in parallel, or\n"
+           "one after another with --explain.\n"
+           "--explain writes one JSON line per query, in query order, to stderr (stdout stays\n"
+           "parseable): segments_searched, rows_via_index (results from index segments),\n"
+           "rows_flat_scanned (tail rows compared), rows_filtered_out, deleted_rows_dropped and\n"
+           "the milliseconds per stage (filter_ms index_ms flat_ms merge_ms project_ms total_ms).\n"
+           "Distances from an IVF_*_SQ index are approximate unless --refine-factor is given.\n"
            "Example: tessera search items --vector \"[1, 0, 0, 0]\" --k 5 --where \"id > 10\"",
        .run = RunSearch});
   return commands;

@@ -194,5 +194,59 @@ TEST_F(MaintenanceTest, CleanupRemovesOldVersionsAndExactlyTheUnreferencedFiles)
   ASSERT_TRUE(table_->Add(MakeBatch(1000, 1)).ok());
 }
 
+TEST_F(MaintenanceTest, OptimizeStatsHealthAndHistoryTellTheOperatorWhatHappened) {
+  for (int i = 0; i < 12; ++i) ASSERT_TRUE(table_->Add(MakeBatch(i * 100, 100)).ok());
+  IndexConfig config;
+  config.type = "IVF_FLAT";
+  config.num_partitions = 2;
+  ASSERT_TRUE(table_->CreateIndex("vector", config).ok());
+  for (int i = 12; i < 15; ++i) ASSERT_TRUE(table_->Add(MakeBatch(i * 100, 100)).ok());
+  ASSERT_TRUE(table_->DeleteRows("id < 10").ok());
+  HealthLimits limits;
+  limits.max_fragments = 10;
+  limits.max_unindexed_rows = 100;
+  limits.target_rows_per_fragment = 10000;
+  TableStats stats = table_->Stats(limits).value();
+  EXPECT_EQ(stats.num_rows, 1490);
+  EXPECT_EQ(stats.num_deleted_rows, 10);
+  EXPECT_EQ(stats.num_fragments, 15);
+  EXPECT_EQ(stats.num_small_fragments, 15);
+  EXPECT_EQ(stats.num_unindexed_rows, 300);
+  EXPECT_EQ(stats.num_index_segments, 1);
+  EXPECT_EQ(stats.num_versions, 18);
+  EXPECT_GT(stats.bytes_on_disk, 0);
+  EXPECT_NE(stats.ToJson().find("\"unindexed_rows\":300"), std::string::npos);
+  HealthReport health = table_->Health(limits).value();
+  EXPECT_FALSE(health.healthy());
+  EXPECT_EQ(health.problems.size(), 2u);  // fragments, unindexed rows
+
+  OptimizeOptions options;
+  options.compaction.target_rows_per_fragment = 10000;
+  options.cleanup.older_than_seconds = 0;
+  options.cleanup.delete_unverified = true;
+  OptimizeResult result = table_->Optimize(options);
+  ASSERT_TRUE(result.ok()) << result.compaction_status << result.indices_status
+                           << result.cleanup_status;
+  EXPECT_EQ(result.compaction.fragments_removed, 15);
+  EXPECT_EQ(result.index_segments_added, 1);
+  EXPECT_EQ(result.rows_indexed, 300);
+  EXPECT_GT(result.cleanup.versions_removed, 0);
+  stats = table_->Stats(limits).value();
+  EXPECT_EQ(stats.num_fragments, 1);
+  EXPECT_EQ(stats.num_unindexed_rows, 0);
+  EXPECT_EQ(stats.num_deleted_rows, 0);
+  EXPECT_EQ(stats.num_versions, 1);
+  EXPECT_TRUE(table_->Health(limits).value().healthy());
+  EXPECT_EQ(table_->CountRows().value(), 1490);
+
+  ASSERT_TRUE(table_->Add(MakeBatch(9000, 7)).ok());
+  std::vector<VersionInfo> history = table_->History().value();
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[0].operation, "optimize_indices");
+  EXPECT_EQ(history[1].operation, "add");
+  EXPECT_EQ(history[1].num_unindexed_rows, 7);
+  EXPECT_EQ(history[1].num_fragments, 2);
+}
+
 }  // namespace
 }  // namespace tessera

@@ -29,6 +29,32 @@ Result<Snapshot::RowLocation> Snapshot::Locate(uint64_t row_id) const {
                      it->first_row_idx + static_cast<int64_t>(row_id - it->start)};
 }
 
+int64_t UnindexedRows(const format::Manifest& manifest) {
+  std::vector<format::RowIdRange> covered;
+  for (const auto& segment : manifest.index_segments) {
+    if (segment.index_name != manifest.index_segments.front().index_name) continue;
+    covered.insert(covered.end(), segment.covered.begin(), segment.covered.end());
+  }
+  std::sort(
+      covered.begin(), covered.end(),
+      [](const format::RowIdRange& a, const format::RowIdRange& b) { return a.start < b.start; });
+  int64_t unindexed = 0;
+  for (const auto& fragment : manifest.fragments) {
+    for (const auto& range : fragment.row_ids) {
+      // Rows of `range` not inside any covered range (covered ranges do not overlap).
+      uint64_t inside = 0;
+      auto it =
+          std::upper_bound(covered.begin(), covered.end(), range.start,
+                           [](uint64_t id, const format::RowIdRange& r) { return id < r.end; });
+      for (; it != covered.end() && it->start < range.end; ++it) {
+        inside += std::min(it->end, range.end) - std::max(it->start, range.start);
+      }
+      unindexed += static_cast<int64_t>(range.end - range.start - inside);
+    }
+  }
+  return unindexed;
+}
+
 std::vector<uint64_t> ExpandRowIds(const format::FragmentMeta& fragment) {
   std::vector<uint64_t> ids;
   ids.reserve(static_cast<size_t>(fragment.num_rows));

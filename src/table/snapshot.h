@@ -56,6 +56,10 @@ class Snapshot {
   std::vector<RangeEntry> ranges_;  // sorted by start
 };
 
+/// Stored rows (deleted or not) that no segment of the manifest's first index covers; every
+/// stored row when there is no index.
+int64_t UnindexedRows(const format::Manifest& manifest);
+
 /// Expand a fragment's row-id ranges into one id per row (size = fragment rows).
 std::vector<uint64_t> ExpandRowIds(const format::FragmentMeta& fragment);
 

@@ -461,6 +461,7 @@ Result<std::vector<VersionInfo>> Table::ListVersions() {
     info.num_fragments = static_cast<int64_t>(manifest->fragments.size());
     for (const auto& fragment : manifest->fragments) info.num_rows += fragment.num_rows;
     for (const auto& file : manifest->deletion_files) info.num_rows -= file.num_rows;
+    info.num_unindexed_rows = table::UnindexedRows(*manifest);
     versions.push_back(std::move(info));
   }
   return versions;

@@ -1,0 +1,118 @@
+// Table::Optimize, Stats and Health: the operator's view of maintenance.
+#include <algorithm>
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "table/table_store.h"
+#include "tessera/table.h"
+
+namespace tessera {
+namespace {
+
+int64_t DirBytes(io::FileSystem* fs, const std::string& dir) {
+  auto entries = fs->ListDir(dir);
+  if (!entries.ok()) return 0;
+  int64_t total = 0;
+  for (const io::FileInfo& entry : *entries) {
+    total += entry.is_dir ? DirBytes(fs, io::JoinPath(dir, entry.name)) : entry.size_bytes;
+  }
+  return total;
+}
+
+}  // namespace
+
+std::string TableStats::ToJson() const {
+  return nlohmann::json{{"version", version},
+                        {"rows", num_rows},
+                        {"deleted_rows", num_deleted_rows},
+                        {"fragments", num_fragments},
+                        {"small_fragments", num_small_fragments},
+                        {"fragment_rows_p50", fragment_rows_p50},
+                        {"fragment_rows_p90", fragment_rows_p90},
+                        {"fragment_rows_max", fragment_rows_max},
+                        {"unindexed_rows", num_unindexed_rows},
+                        {"index_segments", num_index_segments},
+                        {"versions", num_versions},
+                        {"bytes_on_disk", bytes_on_disk}}
+      .dump();
+}
+
+OptimizeResult Table::Optimize(const OptimizeOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  OptimizeResult result;
+  auto compaction = CompactFiles(options.compaction);
+  if (compaction.ok()) {
+    result.compaction = *compaction;
+  } else {
+    result.compaction_status = compaction.status().WithContext("compaction");
+  }
+  auto indices = OptimizeIndices();
+  if (indices.ok()) {
+    result.index_segments_added = indices->segments_added;
+    result.rows_indexed = indices->rows_indexed;
+  } else {
+    result.indices_status = indices.status().WithContext("index update");
+  }
+  auto cleanup = CleanupOldVersions(options.cleanup);
+  if (cleanup.ok()) {
+    result.cleanup = *cleanup;
+  } else {
+    result.cleanup_status = cleanup.status().WithContext("cleanup");
+  }
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+Result<TableStats> Table::Stats(const HealthLimits& limits) {
+  TESSERA_ASSIGN_OR_RETURN(auto snapshot, CurrentSnapshot());
+  const format::Manifest& manifest = snapshot->manifest();
+  TableStats stats;
+  stats.version = snapshot->version();
+  stats.num_rows = snapshot->num_live_rows();
+  stats.num_deleted_rows = snapshot->num_deleted_rows();
+  stats.num_fragments = static_cast<int64_t>(manifest.fragments.size());
+  std::vector<int64_t> sizes;
+  for (const auto& fragment : manifest.fragments) {
+    sizes.push_back(fragment.num_rows);
+    if (fragment.num_rows < limits.target_rows_per_fragment / 8) ++stats.num_small_fragments;
+  }
+  std::sort(sizes.begin(), sizes.end());
+  if (!sizes.empty()) {
+    stats.fragment_rows_p50 = sizes[sizes.size() / 2];
+    stats.fragment_rows_p90 = sizes[std::min(sizes.size() - 1, sizes.size() * 9 / 10)];
+    stats.fragment_rows_max = sizes.back();
+  }
+  stats.num_unindexed_rows = table::UnindexedRows(manifest);
+  stats.num_index_segments = static_cast<int64_t>(manifest.index_segments.size());
+  table::TableStore* store = internal_store();
+  auto versions = store->fs()->ListDir(store->Path(table::kVersionsDir));
+  if (versions.ok()) {
+    stats.num_versions =
+        std::count_if(versions->begin(), versions->end(), [](const io::FileInfo& f) {
+          return !f.name.starts_with(".") && f.name.ends_with(".manifest");
+        });
+  }
+  stats.bytes_on_disk = DirBytes(store->fs(), store->root());
+  return stats;
+}
+
+Result<HealthReport> Table::Health(const HealthLimits& limits) {
+  HealthReport report;
+  TESSERA_ASSIGN_OR_RETURN(report.stats, Stats(limits));
+  const TableStats& s = report.stats;
+  auto check = [&](int64_t value, int64_t limit, const char* what, const char* fix) {
+    if (limit >= 0 && value > limit) {
+      report.problems.push_back(std::string(what) + ": " + std::to_string(value) + " > limit " +
+                                std::to_string(limit) + " (" + fix + ")");
+    }
+  };
+  check(s.num_fragments, limits.max_fragments, "fragments", "run compaction");
+  check(s.num_small_fragments, limits.max_small_fragments, "small fragments", "run compaction");
+  check(s.num_unindexed_rows, limits.max_unindexed_rows, "unindexed rows", "run optimize_indices");
+  check(s.num_deleted_rows, limits.max_deleted_rows, "deleted rows not materialized",
+        "run compaction");
+  check(s.num_versions, limits.max_versions, "versions kept", "run cleanup");
+  return report;
+}
+
+}  // namespace tessera
