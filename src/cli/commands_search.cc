@@ -181,12 +181,13 @@ std::vector<std::string> SplitColumnList(std::string_view text) {
   return names;
 }
 
-// Apply every query option of the command line to `query`. Errors: usage errors.
+// Apply every query option of the command line to `query` and set `output` to the columns to
+// print, in order. Errors: usage errors.
 Status Configure(const ParsedArgs& args, const Schema& schema, const Field& column,
-                 VectorQuery* query) {
+                 VectorQuery* query, std::vector<std::string>* output) {
   const int64_t k = args.GetInt("k", kDefaultK);
   if (k < 1) return UsageError("--k must be at least 1");
-  query->Limit(k).Column(column.name).WithRowId(args.GetBool("with-row-id"));
+  query->Limit(k).Column(column.name);
   if (args.Has("where")) query->Where(args.Get("where"));
   if (args.Has("prefilter")) query->Prefilter(args.Get("prefilter") == "true");
   if (args.Has("metric")) {
@@ -207,29 +208,50 @@ Status Configure(const ParsedArgs& args, const Schema& schema, const Field& colu
     query->RefineFactor(factor);
   }
   query->FastSearch(args.GetBool("fast-search")).BypassVectorIndex(args.GetBool("bypass-index"));
+
+  // Table columns to fetch; _distance and _rowid are result columns the query adds itself.
+  std::vector<std::string> fetched;
   if (args.Has("select")) {
-    std::vector<std::string> columns = SplitColumnList(args.Get("select"));
-    if (columns.empty()) return UsageError("--select names no column");
-    query->Select(std::move(columns));
+    *output = SplitColumnList(args.Get("select"));
+    if (output->empty()) return UsageError("--select names no column");
+    for (const std::string& name : *output) {
+      if (name != "_distance" && name != "_rowid") fetched.push_back(name);
+    }
   } else {
     // Vectors are long and rarely wanted in results: default to every other column.
-    std::vector<std::string> columns;
+    output->clear();
     for (const Field& field : schema.fields()) {
-      if (field.type.id != TypeId::kVector) columns.push_back(field.name);
+      if (field.type.id != TypeId::kVector) output->push_back(field.name);
     }
-    if (!columns.empty()) query->Select(std::move(columns));
+    fetched = *output;
   }
+  const bool with_row_id = args.GetBool("with-row-id") ||
+                           std::find(output->begin(), output->end(), "_rowid") != output->end();
+  if (std::find(output->begin(), output->end(), "_distance") == output->end()) {
+    output->push_back("_distance");
+  }
+  if (with_row_id && std::find(output->begin(), output->end(), "_rowid") == output->end()) {
+    output->push_back("_rowid");
+  }
+  // An empty selection would fetch every column: fetch one, not a vector if there is another.
+  if (fetched.empty()) {
+    const auto it =
+        std::find_if(schema.fields().begin(), schema.fields().end(),
+                     [](const Field& field) { return field.type.id != TypeId::kVector; });
+    fetched.push_back(it != schema.fields().end() ? it->name : schema.field(0).name);
+  }
+  query->Select(std::move(fetched)).WithRowId(with_row_id);
   return Status::OK();
 }
 
-// Return `batch` without its vector columns (used when no --select was given and the table
-// has nothing but vector columns, so the query returned them all).
-Result<RecordBatch> DropVectorColumns(const RecordBatch& batch) {
+// Return the columns `names` of `batch`, in that order. Errors: kInvalidArgument naming an
+// unknown column. (RecordBatch::SelectColumns rejects the result columns _distance and _rowid.)
+Result<RecordBatch> KeepColumns(const RecordBatch& batch, const std::vector<std::string>& names) {
   RecordBatch out;
-  for (int col = 0; col < batch.num_columns(); ++col) {
-    const Field& field = batch.schema().field(col);
-    if (field.type.id == TypeId::kVector) continue;
-    TESSERA_ASSIGN_OR_RETURN(out, out.AddColumn(field, batch.column(col)));
+  for (const std::string& name : names) {
+    const int index = batch.schema().FieldIndex(name);
+    if (index < 0) return Status::InvalidArgument("unknown column '", name, "'");
+    TESSERA_ASSIGN_OR_RETURN(out, out.AddColumn(batch.schema().field(index), batch.column(index)));
   }
   return out;
 }
@@ -320,15 +342,13 @@ Status RunSearch(const ParsedArgs& args, const Console& console) {
   const auto dim = static_cast<size_t>(column.type.dim);
   const std::span<const float> all(queries.values);
   VectorQuery query = table->Search(all.first(dim));
-  TESSERA_RETURN_IF_ERROR(Configure(args, schema, column, &query));
+  std::vector<std::string> output;
+  TESSERA_RETURN_IF_ERROR(Configure(args, schema, column, &query, &output));
 
-  const bool drop_vectors = !args.Has("select");
   const std::string format = args.Get("format", console.out_is_terminal ? "table" : "jsonl");
   ResultPrinter printer(console, format == "table", queries.from_file);
   auto emit = [&](RecordBatch batch, int64_t query_idx) -> Status {
-    if (drop_vectors) {
-      TESSERA_ASSIGN_OR_RETURN(batch, DropVectorColumns(batch));
-    }
+    TESSERA_ASSIGN_OR_RETURN(batch, KeepColumns(batch, output));
     printer.Add(batch, query_idx);
     return Status::OK();
   };
@@ -338,7 +358,7 @@ Status RunSearch(const ParsedArgs& args, const Console& console) {
       VectorQuery one = query;
       if (query_idx > 0) {
         one = table->Search(all.subspan(static_cast<size_t>(query_idx) * dim, dim));
-        TESSERA_RETURN_IF_ERROR(Configure(args, schema, column, &one));
+        TESSERA_RETURN_IF_ERROR(Configure(args, schema, column, &one, &output));
       }
       QueryStats stats;
       Result<RecordBatch> batch = one.Execute(&stats);
@@ -412,7 +432,9 @@ std::vector<CommandSpec> SearchCommands() {
                   .help = "exact flat scan of every row, ignoring indices"},
                  {.name = "select",
                   .value_name = "COLUMNS",
-                  .help = "comma-separated columns (default: every non-vector column)"},
+                  .help =
+                      "comma-separated columns, may include _distance and _rowid (default: every "
+                      "non-vector column)"},
                  {.name = "with-row-id",
                   .kind = FlagKind::kBool,
                   .help = "add the stable row id as column _rowid"},

@@ -60,6 +60,7 @@ struct IndexBuildOptions {
   // IVF: 0 picks a default: sqrt(num_rows) for IVF_FLAT/IVF_SQ; for IVF_HNSW_SQ at most
   // num_rows / 16384 (a graph searches a large partition in about the time it searches a
   // small one, so few partitions and nprobes of 1-2 are fastest), all capped to [1, 4096].
+  // HNSW always has one partition.
   int32_t num_partitions = 0;
   int32_t sample_rate = 256;    // k-means training rows per partition
   int32_t max_iterations = 25;  // k-means iterations

@@ -249,6 +249,14 @@ TEST_F(CliSearchTest, KWhereSelectAndRowId) {
   EXPECT_FALSE(rows[0].contains("text"));
   EXPECT_EQ(rows[0].size(), 4u) << rows[0];  // id, vector, _distance, _rowid
 
+  // Result columns may be selected too, in any order.
+  rows = Search({"--vector", vector, "--k", "1", "--select", "_rowid,_distance,text"});
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].dump(), R"({"_rowid":100,"_distance":0.0,"text":"even"})");
+  rows = Search({"--vector", vector, "--k", "1", "--select", "_distance"});
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].dump(), R"({"_distance":0.0})");
+
   rows = Search({"--vector", vector, "--k", "1", "--metric", "dot", "--bypass-index"});
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_LT(rows[0]["_distance"], 0.0);  // dot: -(a . b)
@@ -389,6 +397,19 @@ TEST_F(CliSearchTest, IndexNamesTypesAndMetrics) {
   ExpectError(RunCli({"index", "create", table_, "--type", "BOGUS"}), 2, "BOGUS");
   ExpectError(RunCli({"index", "create", table_, "--column", "text"}), 2, "not a vector column");
   ExpectError(RunCli({"index", "create", table_, "--m", "99999999999"}), 1, "--m");
+}
+
+TEST_F(CliSearchTest, TableOfOnlyVectorsPrintsDistances) {
+  Ok({"create", table_, "--schema", "vector:vector[2]"});
+  const fs::path fvecs = dir_ / "rows.fvecs";
+  WriteFile(fvecs, Fvecs({{0, 0}, {1, 0}, {0, 3}}));
+  Ok({"add", table_, fvecs.string()});
+  std::vector<Json> rows = Search({"--vector", "[1, 0.5]", "--with-row-id"});
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].dump(), R"({"_distance":0.25,"_rowid":1})");
+  rows = Search({"--vector", "[1, 0.5]", "--k", "1", "--select", "vector"});
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].dump(), R"({"vector":[1.0,0.0],"_distance":0.25})");
 }
 
 TEST_F(CliSearchTest, TableFormat) {

@@ -30,7 +30,7 @@ class HnswGraphTest : public ::testing::Test {
         BruteForce(*base_, *queries_, kDim, kK, Metric::kL2));
     HnswParams params;
     params.m = 16;
-    params.ef_construction = 100;
+    params.ef_construction = 64;
     graph_ = new HnswGraph(params, kRows);
     graph_->Build(FloatSpace(base_->data(), kDim, Metric::kL2));
   }
@@ -70,7 +70,7 @@ HnswGraph* HnswGraphTest::graph_ = nullptr;
 TEST_F(HnswGraphTest, RecallAt10OverFloatsIsAtLeast95Percent) {
   const double recall = SearchRecall(
       64, [&](const float* query) { return FloatSpace(base_->data(), kDim, Metric::kL2, query); });
-  std::printf("hnsw float recall@10 (m=16, ef_construction=100, ef=64): %.4f\n", recall);
+  std::printf("hnsw float recall@10 (m=16, ef_construction=64, ef=64): %.4f\n", recall);
   EXPECT_GE(recall, 0.95);
 }
 
@@ -80,7 +80,7 @@ TEST_F(HnswGraphTest, RecallAt10OverSq8CodesIsAtLeast95Percent) {
   sq.EncodeBatch(base_->data(), kRows, codes.data());
   const double recall = SearchRecall(
       64, [&](const float* query) { return Sq8Space(sq, codes.data(), Metric::kL2, query); });
-  std::printf("hnsw sq8 recall@10 (m=16, ef_construction=100, ef=64): %.4f\n", recall);
+  std::printf("hnsw sq8 recall@10 (m=16, ef_construction=64, ef=64): %.4f\n", recall);
   EXPECT_GE(recall, 0.95);
 }
 
