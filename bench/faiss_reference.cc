@@ -35,7 +35,7 @@ class FaissIndex final : public ReferenceIndex {
     labels_.resize(k);
     index_->search(1, query, k, distances_.data(), labels_.data());
     ids->clear();
-    for (faiss::idx_t label : labels_) {
+    for (faiss::Index::idx_t label : labels_) {
       if (label >= 0) ids->push_back(static_cast<uint64_t>(label));
     }
   }
@@ -48,7 +48,7 @@ class FaissIndex final : public ReferenceIndex {
              graph.levels.size() * sizeof(int) + graph.offsets.size() * sizeof(size_t);
     }
     if (const auto* ivf = dynamic_cast<const faiss::IndexIVFScalarQuantizer*>(index_.get())) {
-      return static_cast<size_t>(ivf->ntotal) * (ivf->code_size + sizeof(faiss::idx_t)) +
+      return static_cast<size_t>(ivf->ntotal) * (ivf->code_size + sizeof(faiss::Index::idx_t)) +
              ivf->nlist * ivf->d * sizeof(float);
     }
     return 0;
@@ -63,7 +63,7 @@ class FaissIndex final : public ReferenceIndex {
   std::unique_ptr<faiss::IndexFlatL2> quantizer_;  // the IVF's coarse quantizer, or null
   std::unique_ptr<faiss::Index> index_;
   std::vector<float> distances_;
-  std::vector<faiss::idx_t> labels_;
+  std::vector<faiss::Index::idx_t> labels_;
 };
 
 }  // namespace
@@ -77,7 +77,7 @@ Result<std::unique_ptr<ReferenceIndex>> BuildFaissHnswFlat(std::span<const float
   omp_set_num_threads(num_threads);
   auto index = std::make_unique<faiss::IndexHNSWFlat>(dim, m);
   index->hnsw.efConstruction = ef_construction;
-  index->add(static_cast<faiss::idx_t>(base.size() / dim), base.data());
+  index->add(static_cast<faiss::Index::idx_t>(base.size() / dim), base.data());
   return std::unique_ptr<ReferenceIndex>(std::make_unique<FaissIndex>(nullptr, std::move(index)));
 }
 

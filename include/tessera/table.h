@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tessera/histogram.h"
 #include "tessera/maintenance.h"
 #include "tessera/options.h"
 #include "tessera/query.h"
@@ -155,6 +156,14 @@ class Table {
   /// Compare Stats() with `limits`.
   Result<HealthReport> Health(const HealthLimits& limits = {});
 
+  /// Latencies of the Add() and vector-search calls made through this handle.
+  const LatencyHistogram& add_latency() const { return add_latency_; }
+  const LatencyHistogram& query_latency() const { return query_latency_; }
+  LatencyHistogram* mutable_query_latency() { return &query_latency_; }
+  /// Stats() and this handle's latency histograms in the Prometheus text format, each series
+  /// labelled table="<uri>".
+  Result<std::string> PrometheusMetrics();
+
   /// Internal: the snapshot this handle reads (refreshed first if writable).
   Result<std::shared_ptr<const table::Snapshot>> CurrentSnapshot();
   /// Internal: the table's files and commit protocol.
@@ -172,6 +181,8 @@ class Table {
   mutable std::mutex mu_;
   std::shared_ptr<const table::Snapshot> snapshot_;  // GUARDED_BY(mu_)
   bool read_only_ = false;                           // GUARDED_BY(mu_)
+  LatencyHistogram add_latency_;
+  LatencyHistogram query_latency_;
 };
 
 }  // namespace tessera

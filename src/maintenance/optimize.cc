@@ -1,6 +1,7 @@
 // Table::Optimize, Stats and Health: the operator's view of maintenance.
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "table/table_store.h"
@@ -113,6 +114,71 @@ Result<HealthReport> Table::Health(const HealthLimits& limits) {
         "run compaction");
   check(s.num_versions, limits.max_versions, "versions kept", "run cleanup");
   return report;
+}
+
+}  // namespace tessera
+
+namespace tessera {
+
+Result<std::string> Table::PrometheusMetrics() {
+  TESSERA_ASSIGN_OR_RETURN(TableStats stats, Stats());
+  std::string label = uri();
+  std::string escaped;
+  for (char c : label) {
+    if (c == '\\' || c == '"') escaped += '\\';
+    if (c == '\n') {
+      escaped += "\\n";
+      continue;
+    }
+    escaped += c;
+  }
+  const std::string labels = "{table=\"" + escaped + "\"}";
+  std::string out;
+  auto gauge = [&](const char* name, const char* help, double value) {
+    out += std::string("# HELP tessera_") + name + " " + help + "\n# TYPE tessera_" + name +
+           " gauge\ntessera_" + name + labels + " " + std::to_string(value) + "\n";
+  };
+  gauge("rows", "Live rows in the latest version.", static_cast<double>(stats.num_rows));
+  gauge("deleted_rows", "Deleted rows not yet materialized by compaction.",
+        static_cast<double>(stats.num_deleted_rows));
+  gauge("fragments", "Fragments (data files) in the latest version.",
+        static_cast<double>(stats.num_fragments));
+  gauge("small_fragments", "Fragments below an eighth of the compaction target.",
+        static_cast<double>(stats.num_small_fragments));
+  gauge("unindexed_rows", "Rows no index segment covers: the flat-scanned tail.",
+        static_cast<double>(stats.num_unindexed_rows));
+  gauge("index_segments", "Vector-index segments.", static_cast<double>(stats.num_index_segments));
+  gauge("versions", "Versions kept on disk.", static_cast<double>(stats.num_versions));
+  gauge("bytes_on_disk", "Bytes of every file of the table.",
+        static_cast<double>(stats.bytes_on_disk));
+  auto summary = [&](const char* name, const char* help, const LatencyHistogram& histogram) {
+    out += std::string("# HELP tessera_") + name + " " + help + "\n# TYPE tessera_" + name +
+           " summary\n";
+    for (double q : {0.5, 0.95, 0.99}) {
+      char quantile[16];
+      std::snprintf(quantile, sizeof(quantile), "%g", q);
+      out += std::string("tessera_") + name + "{table=\"" + escaped + "\",quantile=\"" + quantile +
+             "\"} " + std::to_string(histogram.Percentile(q) / 1000.0) + "\n";
+    }
+    out += std::string("tessera_") + name + "_sum" + labels + " " +
+           std::to_string(histogram.sum_ms() / 1000.0) + "\n";
+    out += std::string("tessera_") + name + "_count" + labels + " " +
+           std::to_string(histogram.count()) + "\n";
+  };
+  summary("add_latency_seconds", "Latency of add() through this handle.", add_latency());
+  summary("query_latency_seconds", "Latency of vector searches through this handle.",
+          query_latency());
+  // Optimize runtime history, read back from the manifests.
+  TESSERA_ASSIGN_OR_RETURN(std::vector<VersionInfo> history, History());
+  double last_compact_s = 0;
+  for (const VersionInfo& v : history) {
+    if (v.operation == "compact" || v.operation == "optimize_indices") {
+      last_compact_s = static_cast<double>(v.duration_us) / 1e6;
+    }
+  }
+  gauge("last_optimize_step_seconds", "Duration of the last compaction or index update.",
+        last_compact_s);
+  return out;
 }
 
 }  // namespace tessera

@@ -405,6 +405,7 @@ Result<RecordBatch> QueryExecutor::Run(const VectorQuery& q, std::span<const flo
   }
   stats.project_ms += MsSince(project_start);
   stats.total_ms = MsSince(total_start);
+  q.table_->mutable_query_latency()->Record(stats.total_ms);
   if (stats_out != nullptr) *stats_out = stats;
   return out;
 }

@@ -283,6 +283,7 @@ Result<AddResult> Table::Add(const RecordBatch& batch) {
     std::lock_guard<std::mutex> lock(mu_);
     if (!read_only_ && snapshot_->version() < committed->version) snapshot_ = committed->snapshot;
   }
+  add_latency_.Record(static_cast<double>(::tessera::base::NowMicros() - started_us) / 1000.0);
   return AddResult{committed->version, first_row_id, conformed.num_rows()};
 }
 

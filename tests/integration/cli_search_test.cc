@@ -250,12 +250,12 @@ TEST_F(CliSearchTest, KWhereSelectAndRowId) {
   EXPECT_EQ(rows[0].size(), 4u) << rows[0];  // id, vector, _distance, _rowid
 
   // Result columns may be selected too, in any order.
-  rows = Search({"--vector", vector, "--k", "1", "--select", "_rowid,_distance,text"});
-  ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0].dump(), R"({"_rowid":100,"_distance":0.0,"text":"even"})");
-  rows = Search({"--vector", vector, "--k", "1", "--select", "_distance"});
-  ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0].dump(), R"({"_distance":0.0})");
+  EXPECT_EQ(
+      Ok({"search", table_, "--vector", vector, "--k", "1", "--select", "_rowid,_distance,text"})
+          .out,
+      "{\"_rowid\":100,\"_distance\":0,\"text\":\"even\"}\n");
+  EXPECT_EQ(Ok({"search", table_, "--vector", vector, "--k", "1", "--select", "_distance"}).out,
+            "{\"_distance\":0}\n");
 
   rows = Search({"--vector", vector, "--k", "1", "--metric", "dot", "--bypass-index"});
   ASSERT_EQ(rows.size(), 1u);
@@ -404,12 +404,12 @@ TEST_F(CliSearchTest, TableOfOnlyVectorsPrintsDistances) {
   const fs::path fvecs = dir_ / "rows.fvecs";
   WriteFile(fvecs, Fvecs({{0, 0}, {1, 0}, {0, 3}}));
   Ok({"add", table_, fvecs.string()});
-  std::vector<Json> rows = Search({"--vector", "[1, 0.5]", "--with-row-id"});
-  ASSERT_EQ(rows.size(), 3u);
-  EXPECT_EQ(rows[0].dump(), R"({"_distance":0.25,"_rowid":1})");
-  rows = Search({"--vector", "[1, 0.5]", "--k", "1", "--select", "vector"});
-  ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0].dump(), R"({"vector":[1.0,0.0],"_distance":0.25})");
+  const std::vector<std::string> lines =
+      Lines(Ok({"search", table_, "--vector", "[1, 0.5]", "--with-row-id"}).out);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0], "{\"_distance\":0.25,\"_rowid\":1}");
+  EXPECT_EQ(Ok({"search", table_, "--vector", "[1, 0.5]", "--k", "1", "--select", "vector"}).out,
+            "{\"vector\":[1,0],\"_distance\":0.25}\n");
 }
 
 TEST_F(CliSearchTest, TableFormat) {

@@ -1,0 +1,562 @@
+// Recall@10 against queries per second: Tessera's vector indices against hnswlib and FAISS.
+//
+// For each data set (Fashion-MNIST: 60,000 x 784 base, 1,000 test queries; a generated clustered
+// set, 200,000 x 128 by default) it computes the exact top 10 by brute force, then:
+//  1. builds every Tessera index type through the index layer (BuildIndex, 2 threads) and sweeps
+//     its query knobs, answering the queries one after another on one thread (raw index QPS);
+//  2. builds hnswlib (M=16, ef_construction=200, 2 threads) and sweeps ef; FAISS IndexHNSWFlat
+//     and IndexIVFScalarQuantizer (QT_8bit) likewise, when the package is installed;
+//  3. prints build time and memory against hnswlib's, and the ratio of the best QPS at
+//     recall@10 >= 0.95 (Tessera / hnswlib);
+//  4. builds a Table with the same rows and an IVF_HNSW_SQ index (Table::CreateIndex) and times
+//     Table::Search(...).Execute() end to end at the raw sweep's best points.
+//
+// Run (build with the bench preset first: cmake --preset bench && cmake --build --preset bench):
+//   build/bench/bench/vector_search_benchmark                      # both data sets, ~15 min
+//   build/bench/bench/vector_search_benchmark --dataset=fashion
+//   build/bench/bench/vector_search_benchmark --dataset=clustered --clustered_rows=1000000
+//       (the 1,000,000 x 128 target; about an hour on 2 cores)
+// Flags: --queries=N --threads=N (build threads) --types=IVF_HNSW_SQ,HNSW,IVF_SQ,IVF_FLAT
+//        --clustered_dim=N --clustered_clusters=N --no_faiss --no_table --quick
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bench_util.h"
+#include "index/ivf_flat.h"
+#include "index/ivf_hnsw_sq.h"
+#include "index/vector_index.h"
+#include "reference_index.h"
+#include "tessera/table.h"
+
+namespace tessera::bench {
+namespace {
+
+constexpr int32_t kK = 10;
+constexpr int32_t kM = 16;
+constexpr int32_t kEfConstruction = 200;
+constexpr int64_t kWarmupQueries = 100;
+constexpr double kRecallTargets[] = {0.90, 0.95, 0.99};
+constexpr double kHeadlineRecall = 0.95;
+
+using Truth = std::vector<std::vector<uint64_t>>;
+
+struct Options {
+  std::string dataset = "all";
+  int64_t queries = 1000;
+  int64_t clustered_rows = 200000;
+  int32_t clustered_dim = 128;
+  int32_t clustered_clusters = 256;
+  int threads = 2;
+  std::vector<std::string> types = {"IVF_HNSW_SQ", "HNSW", "IVF_SQ", "IVF_FLAT"};
+  bool faiss = true;
+  bool table = true;
+  bool quick = false;
+};
+
+// One operating point of one method.
+struct Point {
+  std::string params;
+  double recall = 0;
+  double qps = 0;
+  double mean_us = 0;
+  double p99_us = 0;
+  // Tessera only: the knobs, to replay the point through Table::Search.
+  int32_t nprobes = 0, ef = 0, refine_factor = 0;
+};
+
+// One built index and its sweep.
+struct Method {
+  std::string name;
+  bool is_reference = false;  // hnswlib / FAISS
+  std::string structure;      // e.g. "3 partitions"
+  int threads = 0;
+  double build_s = 0;
+  size_t memory_bytes = 0;
+  std::vector<Point> points;
+};
+
+// Run every query once (after kWarmupQueries untimed ones) through `search(query, ids)`, one at
+// a time on this thread; return recall, QPS and latency.
+template <class SearchFn>
+Point Measure(const Dataset& data, const Truth& truth, SearchFn&& search) {
+  std::vector<uint64_t> ids;
+  for (int64_t query = 0; query < std::min(kWarmupQueries, data.num_queries()); ++query) {
+    search(data.query_row(query), &ids);
+  }
+  std::vector<std::vector<uint64_t>> found(data.num_queries());
+  std::vector<double> latency_us(data.num_queries());
+  Stopwatch total;
+  for (int64_t query = 0; query < data.num_queries(); ++query) {
+    Stopwatch one;
+    search(data.query_row(query), &found[query]);
+    latency_us[query] = one.Micros();
+  }
+  const double seconds = total.Seconds();
+  Point point;
+  point.recall = Recall(found, truth);
+  point.qps = static_cast<double>(data.num_queries()) / seconds;
+  point.mean_us = Mean(latency_us);
+  point.p99_us = Percentile(latency_us, 0.99);
+  return point;
+}
+
+// Return the point with the most QPS among those with recall >= `target`, if any.
+std::optional<Point> BestAtRecall(const Method& method, double target) {
+  std::optional<Point> best;
+  for (const Point& point : method.points) {
+    if (point.recall >= target && (!best || point.qps > best->qps)) best = point;
+  }
+  return best;
+}
+
+// Return true if no other point of `method` has both more recall and more QPS.
+bool IsParetoOptimal(const Method& method, const Point& point) {
+  for (const Point& other : method.points) {
+    if (other.recall > point.recall && other.qps > point.qps) return false;
+  }
+  return true;
+}
+
+void PrintSweep(const Method& method) {
+  std::printf("%s  (%s; built in %.1f s on %d threads)\n", method.name.c_str(),
+              method.structure.c_str(), method.build_s, method.threads);
+  TextTable table({"params", "recall@10", "QPS", "mean us", "p99 us", "pareto"});
+  for (const Point& point : method.points) {
+    table.AddRow({point.params, Fixed(point.recall, 4), Fixed(point.qps, 0), Fixed(point.mean_us, 1),
+                  Fixed(point.p99_us, 1), IsParetoOptimal(method, point) ? "*" : ""});
+  }
+  table.Print();
+  std::printf("\n");
+}
+
+std::string Knobs(int32_t nprobes, int32_t ef, int32_t refine_factor) {
+  std::string out;
+  if (nprobes > 0) out += "nprobes=" + std::to_string(nprobes) + " ";
+  if (ef > 0) out += "ef=" + std::to_string(ef) + " ";
+  if (refine_factor > 0) out += "refine=" + std::to_string(refine_factor);
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+int32_t NumPartitions(const index::VectorIndex& index) {
+  if (const auto* ivf = dynamic_cast<const index::IvfHnswSqIndex*>(&index)) {
+    return ivf->model().num_partitions();
+  }
+  if (const auto* flat = dynamic_cast<const index::IvfFlatIndex*>(&index)) {
+    return flat->model().num_partitions();
+  }
+  return 1;
+}
+
+// The knob grid swept for one Tessera index type: {nprobes, ef, refine_factor}. nprobes values
+// above the partition count become the partition count (once).
+std::vector<std::array<int32_t, 3>> TesseraGrid(index::IndexType type, int32_t num_partitions,
+                                                bool quick) {
+  std::vector<int32_t> nprobes_list;
+  std::vector<int32_t> ef_list = {0};
+  std::vector<int32_t> refine_list = {0};
+  switch (type) {
+    case index::IndexType::kIvfHnswSq:
+      nprobes_list = {1, 2, 4};
+      ef_list = quick ? std::vector<int32_t>{16, 64, 256} : std::vector<int32_t>{16, 32, 64, 128, 256};
+      refine_list = {0, 2, 4};
+      break;
+    case index::IndexType::kHnsw:
+      nprobes_list = {1};
+      ef_list = quick ? std::vector<int32_t>{16, 64, 256} : std::vector<int32_t>{16, 32, 64, 128, 256};
+      refine_list = {0, 2, 4};
+      break;
+    case index::IndexType::kIvfSq:
+      nprobes_list = quick ? std::vector<int32_t>{2, 8, 32} : std::vector<int32_t>{1, 2, 4, 8, 16, 32, 64};
+      refine_list = {0, 2, 4};
+      break;
+    case index::IndexType::kIvfFlat:
+      nprobes_list = quick ? std::vector<int32_t>{2, 8, 32} : std::vector<int32_t>{1, 2, 4, 8, 16, 32, 64};
+      break;
+  }
+  std::vector<std::array<int32_t, 3>> grid;
+  std::vector<int32_t> seen;
+  for (int32_t wanted : nprobes_list) {
+    const int32_t nprobes = std::min(wanted, num_partitions);
+    if (std::find(seen.begin(), seen.end(), nprobes) != seen.end()) continue;
+    seen.push_back(nprobes);
+    for (int32_t refine : refine_list) {
+      for (int32_t ef : ef_list) grid.push_back({nprobes, ef, refine});
+    }
+  }
+  return grid;
+}
+
+// Build one Tessera index type through the index layer and sweep its knobs.
+std::optional<Method> RunTessera(const Dataset& data, const Truth& truth, const std::string& type,
+                                 const Options& options,
+                                 std::unique_ptr<index::VectorIndex>* keep) {
+  index::IndexBuildOptions build;
+  auto parsed = index::ParseIndexType(type);
+  if (!parsed.ok()) {
+    std::printf("Tessera %s: not built (%s)\n\n", type.c_str(), parsed.status().ToString().c_str());
+    return std::nullopt;
+  }
+  build.type = *parsed;
+  build.m = kM;
+  build.ef_construction = kEfConstruction;
+  build.num_threads = options.threads;
+  std::vector<uint64_t> row_ids(data.num_base());
+  for (int64_t row = 0; row < data.num_base(); ++row) row_ids[row] = static_cast<uint64_t>(row);
+  Stopwatch build_time;
+  auto built = index::BuildIndex(build, data.base, data.dim, row_ids);
+  if (!built.ok()) {
+    std::printf("Tessera %s: build failed: %s\n\n", type.c_str(),
+                built.status().ToString().c_str());
+    return std::nullopt;
+  }
+  Method method;
+  method.name = "Tessera " + type;
+  method.threads = options.threads;
+  method.build_s = build_time.Seconds();
+  const index::VectorIndex& idx = **built;
+  method.memory_bytes = idx.memory_bytes();
+  const int32_t num_partitions = NumPartitions(idx);
+  method.structure = Count(num_partitions) + (num_partitions == 1 ? " partition" : " partitions");
+  if (build.type == index::IndexType::kHnsw) {
+    method.structure += "; one graph, built on one thread";
+  }
+  const index::VectorLookup lookup = [&data](uint64_t row_id) {
+    return data.base_row(static_cast<int64_t>(row_id));
+  };
+  std::vector<index::Neighbor> neighbors;
+  for (const auto& [nprobes, ef, refine] : TesseraGrid(build.type, num_partitions, options.quick)) {
+    index::SearchOptions search;
+    search.k = kK;
+    search.nprobes = nprobes;
+    search.ef = ef;
+    search.refine_factor = refine;
+    search.vectors = &lookup;
+    Point point = Measure(data, truth, [&](const float* query, std::vector<uint64_t>* ids) {
+      const Status status = idx.Search({query, static_cast<size_t>(data.dim)}, search, &neighbors);
+      if (!status.ok()) {
+        std::fprintf(stderr, "search failed: %s\n", status.ToString().c_str());
+        std::exit(1);
+      }
+      ids->clear();
+      for (const index::Neighbor& neighbor : neighbors) ids->push_back(neighbor.row_id);
+    });
+    point.params = Knobs(build.type == index::IndexType::kHnsw ? 0 : nprobes, ef, refine);
+    point.nprobes = nprobes;
+    point.ef = ef;
+    point.refine_factor = refine;
+    method.points.push_back(point);
+  }
+  PrintSweep(method);
+  *keep = std::move(built).value();
+  return method;
+}
+
+// Build a reference index and sweep its knob (ef or nprobe) over `values`.
+std::optional<Method> RunReference(const Dataset& data, const Truth& truth, std::string name,
+                                   std::string knob, const std::vector<int32_t>& values,
+                                   int threads, std::string structure,
+                                   const std::function<Result<std::unique_ptr<ReferenceIndex>>()>&
+                                       build) {
+  Stopwatch build_time;
+  auto built = build();
+  if (!built.ok()) {
+    std::printf("%s: not run (%s)\n\n", name.c_str(), built.status().ToString().c_str());
+    return std::nullopt;
+  }
+  Method method;
+  method.name = std::move(name);
+  method.is_reference = true;
+  method.structure = std::move(structure);
+  method.threads = threads;
+  method.build_s = build_time.Seconds();
+  ReferenceIndex& index = **built;
+  method.memory_bytes = index.memory_bytes();
+  for (int32_t value : values) {
+    index.SetSearchParam(value);
+    Point point = Measure(data, truth, [&](const float* query, std::vector<uint64_t>* ids) {
+      index.Search(query, kK, ids);
+    });
+    point.params = knob + "=" + std::to_string(value);
+    method.points.push_back(point);
+  }
+  PrintSweep(method);
+  return method;
+}
+
+std::string BestCell(const std::optional<Point>& point) {
+  if (!point) return "-";
+  return Fixed(point->qps, 0) + " (" + point->params + ")";
+}
+
+void PrintSummary(const Dataset& data, const std::vector<Method>& methods) {
+  const Method* hnswlib = nullptr;
+  for (const Method& method : methods) {
+    if (method.name.rfind("hnswlib", 0) == 0) hnswlib = &method;
+  }
+  std::printf("Summary, %s: build, memory and best QPS at a recall@10 target "
+              "(single-thread sequential queries)\n",
+              data.name.c_str());
+  std::vector<std::string> header = {"method", "build s", "x hnswlib", "memory MB", "B/row",
+                                     "x hnswlib"};
+  for (double target : kRecallTargets) header.push_back("QPS @R>=" + Fixed(target, 2));
+  header.push_back("QPS / hnswlib @0.95");
+  TextTable table(header);
+  const std::optional<Point> reference =
+      hnswlib ? BestAtRecall(*hnswlib, kHeadlineRecall) : std::nullopt;
+  for (const Method& method : methods) {
+    std::vector<std::string> row = {method.name + " (" + std::to_string(method.threads) + "t)",
+                                    Fixed(method.build_s, 1)};
+    row.push_back(hnswlib ? Fixed(method.build_s / hnswlib->build_s, 2) : "-");
+    row.push_back(Fixed(static_cast<double>(method.memory_bytes) / 1e6, 1));
+    row.push_back(Fixed(static_cast<double>(method.memory_bytes) /
+                            static_cast<double>(data.num_base()),
+                        0));
+    row.push_back(hnswlib ? Fixed(static_cast<double>(method.memory_bytes) /
+                                      static_cast<double>(hnswlib->memory_bytes),
+                                  2)
+                          : "-");
+    for (double target : kRecallTargets) row.push_back(BestCell(BestAtRecall(method, target)));
+    const std::optional<Point> best = BestAtRecall(method, kHeadlineRecall);
+    row.push_back(best && reference ? Fixed(best->qps / reference->qps, 2) : "-");
+    table.AddRow(row);
+  }
+  table.Print();
+  std::printf(
+      "memory: Tessera = VectorIndex::memory_bytes() (centroids, SQ8 codes or float lists, row "
+      "ids, graphs; refine reads the full vectors from the table and is not counted); hnswlib = "
+      "rows x size_data_per_element (float vector + level-0 links + label) + upper-level link "
+      "lists; FAISS: vectors/codes + graph or ids.\n\n");
+}
+
+// Build a Table with the base rows and an IVF_HNSW_SQ index, then time Table::Search at the
+// given raw-index points (and at the library's default knobs).
+void RunTable(const Dataset& data, const Truth& truth, const Method* raw) {
+  const std::string dir = FreshDir("vector_search_" + data.name);
+  Stopwatch load_time;
+  auto table = CreateVectorTable(dir + "/t", data.dim, data.base, 100000);
+  if (!table.ok()) {
+    std::printf("Table: not run (%s)\n\n", table.status().ToString().c_str());
+    return;
+  }
+  const double load_s = load_time.Seconds();
+  IndexConfig config;
+  config.type = "IVF_HNSW_SQ";
+  config.m = kM;
+  config.ef_construction = kEfConstruction;
+  Stopwatch index_time;
+  const Status created = (*table)->CreateIndex("vector", config);
+  if (!created.ok()) {
+    std::printf("Table::CreateIndex failed: %s\n\n", created.ToString().c_str());
+    return;
+  }
+  const double index_s = index_time.Seconds();
+  std::printf("End to end, %s: Table::Search(v).Limit(10).Select({\"id\"}).WithRowId()"
+              ".Nprobes().Ef().RefineFactor().Execute() on a table of %s rows with an IVF_HNSW_SQ "
+              "index (no tail)\n",
+              data.name.c_str(), Count(data.num_base()).c_str());
+  std::printf("Table::Add of the rows: %.1f s; Table::CreateIndex(IVF_HNSW_SQ, m=%d, "
+              "ef_construction=%d): %.1f s (all hardware threads)\n",
+              load_s, kM, kEfConstruction, index_s);
+  struct Knob {
+    int32_t nprobes, ef, refine_factor;
+    double raw_mean_us;
+  };
+  std::vector<Knob> knobs = {{20, 0, 0, 0}};  // VectorQuery's defaults
+  if (raw != nullptr) {
+    std::vector<Point> pareto;
+    for (const Point& point : raw->points) {
+      if (IsParetoOptimal(*raw, point) && point.recall >= 0.8) pareto.push_back(point);
+    }
+    std::sort(pareto.begin(), pareto.end(),
+              [](const Point& a, const Point& b) { return a.recall < b.recall; });
+    // At most 6, spread over the recall range.
+    const size_t step = std::max<size_t>(1, (pareto.size() + 5) / 6);
+    for (size_t idx = 0; idx < pareto.size(); idx += step) {
+      knobs.push_back({pareto[idx].nprobes, pareto[idx].ef, pareto[idx].refine_factor,
+                       pareto[idx].mean_us});
+    }
+  }
+  TextTable out({"knobs", "recall@10", "QPS", "p50 us", "p99 us", "mean us", "raw index mean us",
+                 "table overhead us", "x raw"});
+  for (const Knob& knob : knobs) {
+    const auto run = [&](const float* query, std::vector<uint64_t>* ids) {
+      auto result = (*table)
+                        ->Search({query, static_cast<size_t>(data.dim)})
+                        .Limit(kK)
+                        .Select({"id"})
+                        .WithRowId()
+                        .Nprobes(knob.nprobes)
+                        .Ef(knob.ef)
+                        .RefineFactor(knob.refine_factor)
+                        .Execute();
+      if (!result.ok()) {
+        std::fprintf(stderr, "search failed: %s\n", result.status().ToString().c_str());
+        std::exit(1);
+      }
+      *ids = RowIdsOf(*result).value();
+    };
+    std::vector<uint64_t> ids;
+    for (int64_t query = 0; query < std::min(kWarmupQueries, data.num_queries()); ++query) {
+      run(data.query_row(query), &ids);
+    }
+    std::vector<std::vector<uint64_t>> found(data.num_queries());
+    std::vector<double> latency_us(data.num_queries());
+    Stopwatch total;
+    for (int64_t query = 0; query < data.num_queries(); ++query) {
+      Stopwatch one;
+      run(data.query_row(query), &found[query]);
+      latency_us[query] = one.Micros();
+    }
+    const double qps = static_cast<double>(data.num_queries()) / total.Seconds();
+    const double mean_us = Mean(latency_us);
+    std::string label = Knobs(knob.nprobes, knob.ef, knob.refine_factor);
+    if (knob.raw_mean_us == 0) label += " (defaults)";
+    out.AddRow({label, Fixed(Recall(found, truth), 4), Fixed(qps, 0),
+                Fixed(Percentile(latency_us, 0.5), 1), Fixed(Percentile(latency_us, 0.99), 1),
+                Fixed(mean_us, 1), knob.raw_mean_us > 0 ? Fixed(knob.raw_mean_us, 1) : "-",
+                knob.raw_mean_us > 0 ? Fixed(mean_us - knob.raw_mean_us, 1) : "-",
+                knob.raw_mean_us > 0 ? Fixed(mean_us / knob.raw_mean_us, 2) : "-"});
+  }
+  out.Print();
+  std::printf("\n");
+  (*table).reset();
+  std::filesystem::remove_all(dir);
+}
+
+void RunDataset(const Dataset& data, const Options& options) {
+  std::printf("##### %s: %s base rows x %d dims, %s queries, k=%d\n", data.name.c_str(),
+              Count(data.num_base()).c_str(), data.dim, Count(data.num_queries()).c_str(), kK);
+  Stopwatch truth_time;
+  const Truth truth = ExactNeighbors(data.base, data.queries, data.dim, kK, options.threads);
+  std::printf("ground truth: exact brute force (squared L2), %.1f s on %d threads\n\n",
+              truth_time.Seconds(), options.threads);
+  std::fflush(stdout);
+
+  std::vector<Method> methods;
+  const std::vector<int32_t> ef_values =
+      options.quick ? std::vector<int32_t>{10, 32, 128}
+                    : std::vector<int32_t>{10, 16, 24, 32, 48, 64, 96, 128, 192, 256};
+  const std::string hnsw_structure =
+      "M=" + std::to_string(kM) + ", ef_construction=" + std::to_string(kEfConstruction);
+  if (auto method = RunReference(data, truth, "hnswlib HNSW", "ef", ef_values, options.threads,
+                                 hnsw_structure + ", -march=native", [&] {
+                                   return BuildHnswlib(data.base, data.dim, kM, kEfConstruction,
+                                                       options.threads);
+                                 })) {
+    methods.push_back(std::move(*method));
+  }
+
+  const Method* ivf_hnsw_sq = nullptr;
+  size_t ivf_hnsw_sq_slot = 0;
+  for (const std::string& type : options.types) {
+    std::unique_ptr<index::VectorIndex> built;
+    if (auto method = RunTessera(data, truth, type, options, &built)) {
+      if (type == "IVF_HNSW_SQ") ivf_hnsw_sq_slot = methods.size() + 1;
+      methods.push_back(std::move(*method));
+    }
+  }
+
+  if (options.faiss) {
+    const std::vector<int32_t> faiss_ef =
+        options.quick ? std::vector<int32_t>{16, 64, 256}
+                      : std::vector<int32_t>{16, 24, 32, 48, 64, 96, 128, 256};
+    if (auto method = RunReference(data, truth, "FAISS IndexHNSWFlat", "efSearch", faiss_ef,
+                                   options.threads, hnsw_structure + ", Debian build (no AVX2)",
+                                   [&] {
+                                     return BuildFaissHnswFlat(data.base, data.dim, kM,
+                                                               kEfConstruction, options.threads);
+                                   })) {
+      methods.push_back(std::move(*method));
+    }
+    const int32_t num_lists = static_cast<int32_t>(
+        std::max(1.0, std::round(std::sqrt(static_cast<double>(data.num_base())))));
+    const std::vector<int32_t> nprobe_values =
+        options.quick ? std::vector<int32_t>{2, 8, 32}
+                      : std::vector<int32_t>{1, 2, 4, 8, 16, 32, 64};
+    if (auto method = RunReference(
+            data, truth, "FAISS IVFScalarQuantizer", "nprobe", nprobe_values, options.threads,
+            Count(num_lists) + " lists, QT_8bit, residual, Debian build (no AVX2)",
+            [&] { return BuildFaissIvfSq8(data.base, data.dim, num_lists, options.threads); })) {
+      methods.push_back(std::move(*method));
+    }
+  }
+  if (ivf_hnsw_sq_slot > 0) ivf_hnsw_sq = &methods[ivf_hnsw_sq_slot - 1];
+
+  PrintSummary(data, methods);
+  if (options.table) RunTable(data, truth, ivf_hnsw_sq);
+}
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t comma = text.find(',', start);
+    const std::string item =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!item.empty()) out.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
+}  // namespace tessera::bench
+
+int main(int argc, char** argv) {
+  using namespace tessera::bench;
+  Flags flags(argc, argv);
+  Options options;
+  options.dataset = flags.GetString("dataset", options.dataset);
+  options.queries = flags.GetInt("queries", options.queries);
+  options.clustered_rows = flags.GetInt("clustered_rows", options.clustered_rows);
+  options.clustered_dim = static_cast<int32_t>(flags.GetInt("clustered_dim", options.clustered_dim));
+  options.clustered_clusters =
+      static_cast<int32_t>(flags.GetInt("clustered_clusters", options.clustered_clusters));
+  options.threads = static_cast<int>(flags.GetInt("threads", options.threads));
+  options.types = SplitList(flags.GetString("types", "IVF_HNSW_SQ,HNSW,IVF_SQ,IVF_FLAT"));
+  options.faiss = !flags.GetBool("no_faiss");
+  options.table = !flags.GetBool("no_table");
+  options.quick = flags.GetBool("quick");
+  if (!flags.CheckAllUsed()) return 2;
+
+  PrintBanner(
+      "vector_search_benchmark",
+      "Recall@10 vs queries/s (one thread, sequential queries) of Tessera's index types, raw\n"
+      "(index layer) and end to end (Table::Search), against hnswlib (M=16, ef_construction=200)\n"
+      "and FAISS; build time and memory against hnswlib. Judge Tessera against hnswlib: Debian's\n"
+      "FAISS is built without AVX2 and understates FAISS by 2-6x.",
+      "build/bench/bench/vector_search_benchmark [--dataset=all|fashion|clustered]\n"
+      "         [--clustered_rows=200000 (1000000 = the full-size target)] [--queries=1000]\n"
+      "         [--types=IVF_HNSW_SQ,HNSW,IVF_SQ,IVF_FLAT] [--no_faiss] [--no_table] [--quick]");
+  std::printf("references: hnswlib %s, FAISS %s\n\n", HaveHnswlib() ? "yes" : "NOT BUILT",
+              HaveFaiss() ? "yes (Debian build, no AVX2)" : "NOT BUILT");
+
+  if (options.dataset == "all" || options.dataset == "fashion") {
+    auto fashion = LoadFashionMnist(60000, options.queries);
+    if (fashion.ok()) {
+      RunDataset(*fashion, options);
+    } else {
+      std::printf("Fashion-MNIST skipped: %s\n\n", fashion.status().ToString().c_str());
+    }
+  }
+  if (options.dataset == "all" || options.dataset == "clustered") {
+    Stopwatch generate;
+    const Dataset clustered =
+        MakeClustered(options.clustered_rows, options.queries, options.clustered_dim,
+                      options.clustered_clusters, /*seed=*/7);
+    std::printf("(generated %s: %d clusters, 16-d latent subspace, in %.1f s)\n",
+                clustered.name.c_str(), options.clustered_clusters, generate.Seconds());
+    RunDataset(clustered, options);
+  }
+  return 0;
+}
