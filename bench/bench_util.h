@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <memory>
 #include <span>
 #include <string>
@@ -71,6 +72,22 @@ class Stopwatch {
 
  private:
   std::chrono::steady_clock::time_point start_;
+};
+
+// CPU time of the whole process (every thread) since construction: unlike wall time, it does
+// not grow while other processes hold the cores.
+class CpuStopwatch {
+ public:
+  CpuStopwatch() : start_s_(Now()) {}
+  double Seconds() const { return Now() - start_s_; }
+
+ private:
+  static double Now() {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+  }
+  double start_s_;
 };
 
 // "--name=value" and "--name" (= "true") flags. Unknown flags are reported by CheckAllUsed().

@@ -246,6 +246,17 @@ TEST_F(MaintenanceTest, OptimizeStatsHealthAndHistoryTellTheOperatorWhatHappened
   EXPECT_EQ(history[1].operation, "add");
   EXPECT_EQ(history[1].num_unindexed_rows, 7);
   EXPECT_EQ(history[1].num_fragments, 2);
+
+  std::vector<float> probe(8, 1.0f);
+  auto searched = table_->Search(probe).Limit(3).Execute();
+  ASSERT_TRUE(searched.ok()) << searched.status();
+  const std::string metrics = table_->PrometheusMetrics().value();
+  EXPECT_NE(metrics.find("# TYPE tessera_fragments gauge"), std::string::npos);
+  EXPECT_NE(metrics.find("tessera_fragments{table=\"/t\"} 2"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("tessera_unindexed_rows{table=\"/t\"} 7"), std::string::npos);
+  EXPECT_NE(metrics.find("tessera_query_latency_seconds_count{table=\"/t\"} 1"), std::string::npos);
+  EXPECT_NE(metrics.find("tessera_add_latency_seconds{table=\"/t\",quantile=\"0.99\"}"),
+            std::string::npos);
 }
 
 }  // namespace

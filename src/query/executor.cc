@@ -287,7 +287,8 @@ Result<RecordBatch> QueryExecutor::Run(const VectorQuery& q, std::span<const flo
     const table::Snapshot& snap = *snapshot;
     std::atomic<int64_t> deleted_dropped{0};
     index::RowFilter row_filter = [&](uint64_t id) {
-      if (snap.IsDeleted(id)) {
+      // A segment may list rows that were deleted, or deleted and then dropped by compaction.
+      if (snap.IsDeleted(id) || !snap.Stores(id)) {
         ++deleted_dropped;
         return false;
       }

@@ -55,6 +55,12 @@ int64_t UnindexedRows(const format::Manifest& manifest) {
   return unindexed;
 }
 
+bool Snapshot::Stores(uint64_t row_id) const {
+  auto it = std::upper_bound(ranges_.begin(), ranges_.end(), row_id,
+                             [](uint64_t id, const RangeEntry& e) { return id < e.start; });
+  return it != ranges_.begin() && row_id < std::prev(it)->end;
+}
+
 std::vector<uint64_t> ExpandRowIds(const format::FragmentMeta& fragment) {
   std::vector<uint64_t> ids;
   ids.reserve(static_cast<size_t>(fragment.num_rows));

@@ -41,6 +41,9 @@ class Snapshot {
     int64_t row_idx;
   };
   Result<RowLocation> Locate(uint64_t row_id) const;
+  /// Return whether a fragment of this version stores `row_id` (deleted or not). Rows removed
+  /// by compaction are no longer stored, though an index segment may still list them.
+  bool Stores(uint64_t row_id) const;
 
  private:
   struct RangeEntry {
