@@ -4,7 +4,8 @@
 // Part 1, throughput. A table of Fashion-MNIST vectors (784-d; the 60,000 training images added
 // again and again up to --rows, in fragments of --fragment_rows) without an index. Every row of
 // the table reads the same bytes, the vector column of the mmapped fragment files:
-//   memory read          sum the bytes as 64-bit words (8 accumulators): the reference
+//   memory read          sum the bytes as 64-bit words (a loop vectorized with -O3
+//                        -march=native, memory_read.cc): the reference
 //   simd kernel          BestKernels().l2_squared_batch of one query over every row: the kernel
 //                        alone, no table, no top-k
 //   Table::Search 1 core ExecuteBatch() of one query: the executor scans the tail on the one
@@ -34,6 +35,7 @@
 
 #include "bench_util.h"
 #include "index/simd/distance.h"
+#include "memory_read.h"
 #include "tessera/table.h"
 
 namespace tessera::bench {
@@ -70,29 +72,22 @@ void RunOnThreads(int num_threads, const Work& work) {
   for (auto& thread : threads) thread.join();
 }
 
-// The reference: read every byte of `spans` as 64-bit words on `num_threads` threads; each
-// thread takes every num_threads-th 1 MiB block.
+// The reference: read every byte of `spans` as 64-bit words (SumWords, vectorized for this
+// machine) on `num_threads` threads; each thread takes every num_threads-th 1 MiB block.
 uint64_t MemoryRead(const MappedVectors& mapped, int num_threads) {
   constexpr size_t kBlockWords = (1 << 20) / sizeof(uint64_t);
   std::atomic<uint64_t> total{0};
   RunOnThreads(num_threads, [&](int thread_idx) {
-    uint64_t acc[8] = {};
+    uint64_t sum = 0;
     size_t block_idx = 0;
     for (const auto& span : mapped.spans) {
       const auto* words = reinterpret_cast<const uint64_t*>(span.data());
       const size_t num_words = span.size_bytes() / sizeof(uint64_t);
       for (size_t begin = 0; begin < num_words; begin += kBlockWords, ++block_idx) {
         if (static_cast<int>(block_idx % num_threads) != thread_idx) continue;
-        const size_t end = std::min(num_words, begin + kBlockWords);
-        size_t word = begin;
-        for (; word + 8 <= end; word += 8) {
-          for (int lane = 0; lane < 8; ++lane) acc[lane] += words[word + lane];
-        }
-        for (; word < end; ++word) acc[0] += words[word];
+        sum += SumWords(words + begin, std::min(kBlockWords, num_words - begin));
       }
     }
-    uint64_t sum = 0;
-    for (uint64_t value : acc) sum += value;
     total += sum;
   });
   return total.load();

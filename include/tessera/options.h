@@ -27,6 +27,14 @@ struct TableOptions {
   int max_commit_attempts = 200;
 };
 
+/// Exactly-once ingestion: an add tagged with a stream id and a batch id commits the stream's
+/// checkpoint in the same manifest as the rows. Re-delivering that batch (or any earlier one)
+/// is a no-op reported as `already_committed`.
+struct AddOptions {
+  std::string stream_id;  ///< empty: an ordinary add
+  int64_t batch_id = -1;  ///< REQUIRES: >= 0 when stream_id is set; increasing per stream
+};
+
 /// What Scan reads. An empty `where` reads every row; empty `columns` reads every column.
 struct ScanOptions {
   std::string where;

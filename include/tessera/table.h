@@ -41,6 +41,7 @@ struct VersionInfo {
 };
 
 struct AddResult {
+  bool already_committed = false;  ///< the stream batch was committed before: nothing written
   uint64_t version = 0;
   uint64_t first_row_id = 0;  ///< the rows got ids [first_row_id, first_row_id + num_rows)
   int64_t num_rows = 0;
@@ -88,7 +89,9 @@ class Table {
   /// dimension, NaN/Inf in a vector, null in a non-nullable column (nothing is written);
   /// kConflict when commit attempts are exhausted; kIOError/kResourceExhausted from storage
   /// (the table stays at its last version).
-  Result<AddResult> Add(const RecordBatch& batch);
+  Result<AddResult> Add(const RecordBatch& batch, const AddOptions& options = {});
+  /// Return the last batch id committed for `stream_id`, or -1. O(1): read from the manifest.
+  Result<int64_t> StreamCheckpoint(std::string_view stream_id);
   /// Delete every row matching `where` and commit. Errors: kInvalidArgument (bad filter).
   Result<DeleteResult> DeleteRows(std::string_view where);
   /// Count live rows, optionally only those matching `where`.

@@ -202,20 +202,25 @@ TEST_F(MaintenanceTest, OptimizeStatsHealthAndHistoryTellTheOperatorWhatHappened
   ASSERT_TRUE(table_->CreateIndex("vector", config).ok());
   for (int i = 12; i < 15; ++i) ASSERT_TRUE(table_->Add(MakeBatch(i * 100, 100)).ok());
   ASSERT_TRUE(table_->DeleteRows("id < 10").ok());
+  AddOptions stream_batch;
+  stream_batch.stream_id = "orders";
+  stream_batch.batch_id = 41;
+  ASSERT_TRUE(table_->Add(MakeBatch(20000, 1), stream_batch).ok());
+  ASSERT_TRUE(table_->DeleteRows("id = 20000").ok());
   HealthLimits limits;
   limits.max_fragments = 10;
   limits.max_unindexed_rows = 100;
   limits.target_rows_per_fragment = 10000;
   TableStats stats = table_->Stats(limits).value();
   EXPECT_EQ(stats.num_rows, 1490);
-  EXPECT_EQ(stats.num_deleted_rows, 10);
-  EXPECT_EQ(stats.num_fragments, 15);
-  EXPECT_EQ(stats.num_small_fragments, 15);
-  EXPECT_EQ(stats.num_unindexed_rows, 300);
+  EXPECT_EQ(stats.num_deleted_rows, 11);
+  EXPECT_EQ(stats.num_fragments, 16);
+  EXPECT_EQ(stats.num_small_fragments, 16);
+  EXPECT_EQ(stats.num_unindexed_rows, 301);
   EXPECT_EQ(stats.num_index_segments, 1);
-  EXPECT_EQ(stats.num_versions, 18);
+  EXPECT_EQ(stats.num_versions, 20);
   EXPECT_GT(stats.bytes_on_disk, 0);
-  EXPECT_NE(stats.ToJson().find("\"unindexed_rows\":300"), std::string::npos);
+  EXPECT_NE(stats.ToJson().find("\"unindexed_rows\":301"), std::string::npos);
   HealthReport health = table_->Health(limits).value();
   EXPECT_FALSE(health.healthy());
   EXPECT_EQ(health.problems.size(), 2u);  // fragments, unindexed rows
@@ -227,7 +232,7 @@ TEST_F(MaintenanceTest, OptimizeStatsHealthAndHistoryTellTheOperatorWhatHappened
   OptimizeResult result = table_->Optimize(options);
   ASSERT_TRUE(result.ok()) << result.compaction_status << result.indices_status
                            << result.cleanup_status;
-  EXPECT_EQ(result.compaction.fragments_removed, 15);
+  EXPECT_EQ(result.compaction.fragments_removed, 16);
   EXPECT_EQ(result.index_segments_added, 1);
   EXPECT_EQ(result.rows_indexed, 300);
   EXPECT_GT(result.cleanup.versions_removed, 0);
@@ -238,6 +243,10 @@ TEST_F(MaintenanceTest, OptimizeStatsHealthAndHistoryTellTheOperatorWhatHappened
   EXPECT_EQ(stats.num_versions, 1);
   EXPECT_TRUE(table_->Health(limits).value().healthy());
   EXPECT_EQ(table_->CountRows().value(), 1490);
+  // Only the latest version is left, and it still carries the stream checkpoint: a replayed
+  // batch is a no-op.
+  EXPECT_EQ(table_->StreamCheckpoint("orders").value(), 41);
+  EXPECT_TRUE(table_->Add(MakeBatch(20000, 1), stream_batch).value().already_committed);
 
   ASSERT_TRUE(table_->Add(MakeBatch(9000, 7)).ok());
   std::vector<VersionInfo> history = table_->History().value();

@@ -245,17 +245,45 @@ bool Table::read_only() const {
   return read_only_;
 }
 
-Result<AddResult> Table::Add(const RecordBatch& batch) {
+Result<int64_t> Table::StreamCheckpoint(std::string_view stream_id) {
+  TESSERA_ASSIGN_OR_RETURN(auto snapshot, CurrentSnapshot());
+  const auto& checkpoints = snapshot->manifest().stream_checkpoints;
+  auto it = checkpoints.find(std::string(stream_id));
+  return it == checkpoints.end() ? int64_t{-1} : it->second;
+}
+
+Result<AddResult> Table::Add(const RecordBatch& batch, const AddOptions& options) {
   const int64_t started_us = ::tessera::base::NowMicros();
-  if (read_only())
+  if (read_only()) {
     return Status::InvalidArgument("table is checked out read-only at an old version");
+  }
+  const bool streamed = !options.stream_id.empty();
+  if (streamed && options.batch_id < 0) {
+    return Status::InvalidArgument("add: batch_id must be >= 0 for stream '", options.stream_id,
+                                   "'");
+  }
   TESSERA_ASSIGN_OR_RETURN(auto base, CurrentSnapshot());
+  const auto already = [&](const format::Manifest& manifest) {
+    if (!streamed) return false;
+    auto it = manifest.stream_checkpoints.find(options.stream_id);
+    return it != manifest.stream_checkpoints.end() && it->second >= options.batch_id;
+  };
+  if (already(base->manifest())) {
+    AddResult result;
+    result.already_committed = true;
+    result.version = base->version();
+    return result;
+  }
   const Schema schema = base->schema();
   TESSERA_ASSIGN_OR_RETURN(RecordBatch conformed, ConformBatch(batch, schema));
   if (conformed.num_rows() == 0) return Status::InvalidArgument("add: batch has no rows");
   TESSERA_ASSIGN_OR_RETURN(format::FragmentMeta fragment, store_->WriteFragment(conformed));
   format::TransactionMeta txn;
   txn.operation = "add";
+  if (streamed) {
+    txn.detail =
+        nlohmann::json{{"stream_id", options.stream_id}, {"batch_id", options.batch_id}}.dump();
+  }
   txn.duration_us = ::tessera::base::NowMicros() - started_us;  // Commit adds its own time
   txn.rows_added = conformed.num_rows();
   uint64_t first_row_id = 0;
@@ -265,7 +293,12 @@ Result<AddResult> Table::Add(const RecordBatch& batch) {
       return Status::InvalidArgument("add: the table schema changed concurrently to ",
                                      latest->schema().ToString());
     }
+    if (already(latest->manifest())) {  // another process committed this batch meanwhile
+      return Status::AlreadyExists("stream '", options.stream_id, "' batch ", options.batch_id,
+                                   " already committed");
+    }
     format::Manifest next = NextManifestFrom(*latest);
+    if (streamed) next.stream_checkpoints[options.stream_id] = options.batch_id;
     format::FragmentMeta meta = fragment;
     meta.id = next.next_fragment_id++;
     first_row_id = next.next_row_id;
@@ -277,6 +310,12 @@ Result<AddResult> Table::Add(const RecordBatch& batch) {
   auto committed = store_->Commit(base, txn, build);
   if (!committed.ok()) {
     // The data file is an orphan; cleanup removes it after its grace period.
+    if (streamed && committed.status().IsAlreadyExists()) {
+      AddResult result;
+      result.already_committed = true;
+      TESSERA_ASSIGN_OR_RETURN(result.version, version());
+      return result;
+    }
     return committed.status().WithContext("add");
   }
   if (committed->snapshot) {
@@ -284,7 +323,11 @@ Result<AddResult> Table::Add(const RecordBatch& batch) {
     if (!read_only_ && snapshot_->version() < committed->version) snapshot_ = committed->snapshot;
   }
   add_latency_.Record(static_cast<double>(::tessera::base::NowMicros() - started_us) / 1000.0);
-  return AddResult{committed->version, first_row_id, conformed.num_rows()};
+  AddResult result;
+  result.version = committed->version;
+  result.first_row_id = first_row_id;
+  result.num_rows = conformed.num_rows();
+  return result;
 }
 
 Result<DeleteResult> Table::DeleteRows(std::string_view where) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <set>
 #include <thread>
@@ -286,6 +287,53 @@ TEST_F(TableTest, CreateModes) {
   ASSERT_TRUE(replaced->Checkout(2).ok());
   EXPECT_EQ(replaced->CountRows().value(), 3);  // old versions stay readable
   EXPECT_TRUE(Table::Open("/db/none", options_).status().IsNotFound());
+}
+
+TEST_F(TableTest, StreamBatchesLandExactlyOnce) {
+  AddOptions batch7{.stream_id = "orders", .batch_id = 7};
+  EXPECT_EQ(table_->StreamCheckpoint("orders").value(), -1);
+  AddResult first = table_->Add(MakeBatch(0, 5), batch7).value();
+  EXPECT_FALSE(first.already_committed);
+  EXPECT_EQ(table_->StreamCheckpoint("orders").value(), 7);
+  // Re-delivery of batch 7, or of an earlier one, from any handle is a no-op.
+  auto other = Table::Open("/db/t", options_).value();
+  EXPECT_TRUE(other->Add(MakeBatch(0, 5), batch7).value().already_committed);
+  EXPECT_TRUE(other->Add(MakeBatch(0, 5), {.stream_id = "orders", .batch_id = 3})
+                  .value()
+                  .already_committed);
+  EXPECT_EQ(table_->CountRows().value(), 5);
+  // Other streams and plain adds carry the checkpoint forward in every manifest.
+  ASSERT_TRUE(table_->Add(MakeBatch(5, 1), {.stream_id = "clicks", .batch_id = 0}).ok());
+  ASSERT_TRUE(table_->Add(MakeBatch(6, 1)).ok());
+  ASSERT_TRUE(table_->DeleteRows("id = 6").ok());
+  EXPECT_EQ(other->StreamCheckpoint("orders").value(), 7);
+  EXPECT_EQ(other->StreamCheckpoint("clicks").value(), 0);
+  EXPECT_FALSE(table_->Add(MakeBatch(10, 2), {.stream_id = "orders", .batch_id = 8})
+                   .value()
+                   .already_committed);
+  EXPECT_EQ(table_->CountRows().value(), 8);
+  EXPECT_TRUE(table_->Add(MakeBatch(0, 1), {.stream_id = "x", .batch_id = -1})
+                  .status()
+                  .IsInvalidArgument());
+  // A restore keeps the newest checkpoints: replayed batches stay no-ops.
+  ASSERT_TRUE(table_->Restore(1).ok());
+  EXPECT_EQ(table_->StreamCheckpoint("orders").value(), 8);
+}
+
+TEST_F(TableTest, ConcurrentRedeliveryOfOneStreamBatchCommitsItOnce) {
+  std::vector<std::thread> threads;
+  std::atomic<int> committed{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      auto handle = Table::Open("/db/t", options_).value();
+      auto result = handle->Add(MakeBatch(0, 3), {.stream_id = "s", .batch_id = 1});
+      ASSERT_TRUE(result.ok()) << result.status();
+      if (!result->already_committed) ++committed;
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(committed.load(), 1);
+  EXPECT_EQ(table_->CountRows().value(), 3);
 }
 
 TEST(DatabaseTest, CreatesListsOpensAndDropsTables) {
