@@ -271,8 +271,7 @@ void PrintBanner(std::string_view title, std::string_view what, std::string_view
   std::printf("%.*s\n", static_cast<int>(what.size()), what.data());
   std::printf("Run:     %.*s\n", static_cast<int>(command.size()), command.data());
   std::printf("Machine: %u hardware threads, Tessera SIMD level %s, %s\n\n",
-              std::thread::hardware_concurrency(), index::simd::SimdLevelName(kernels.level),
-              date);
+              std::thread::hardware_concurrency(), index::simd::SimdLevelName(kernels.level), date);
   std::fflush(stdout);
 }
 
@@ -285,13 +284,12 @@ std::string FreshDir(std::string_view name) {
 }
 
 Schema VectorSchema(int32_t dim) {
-  return Schema::Make({Field{"id", DataType::Int64(), false},
-                       Field{"vector", DataType::Vector(dim), true}})
+  return Schema::Make(
+             {Field{"id", DataType::Int64(), false}, Field{"vector", DataType::Vector(dim), true}})
       .value();
 }
 
-Result<RecordBatch> MakeVectorBatch(int32_t dim, std::span<const float> vectors,
-                                    int64_t first_id) {
+Result<RecordBatch> MakeVectorBatch(int32_t dim, std::span<const float> vectors, int64_t first_id) {
   const int64_t num_rows = static_cast<int64_t>(vectors.size()) / dim;
   std::vector<int64_t> ids(num_rows);
   for (int64_t row = 0; row < num_rows; ++row) ids[row] = first_id + row;

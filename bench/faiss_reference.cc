@@ -70,9 +70,8 @@ class FaissIndex final : public ReferenceIndex {
 
 bool HaveFaiss() { return true; }
 
-Result<std::unique_ptr<ReferenceIndex>> BuildFaissHnswFlat(std::span<const float> base,
-                                                           int32_t dim, int32_t m,
-                                                           int32_t ef_construction,
+Result<std::unique_ptr<ReferenceIndex>> BuildFaissHnswFlat(std::span<const float> base, int32_t dim,
+                                                           int32_t m, int32_t ef_construction,
                                                            int num_threads) {
   omp_set_num_threads(num_threads);
   auto index = std::make_unique<faiss::IndexHNSWFlat>(dim, m);
@@ -99,16 +98,18 @@ Result<std::unique_ptr<ReferenceIndex>> BuildFaissIvfSq8(std::span<const float> 
 
 bool HaveFaiss() { return false; }
 
-Result<std::unique_ptr<ReferenceIndex>> BuildFaissHnswFlat(std::span<const float>, int32_t,
-                                                           int32_t, int32_t, int) {
-  return Status::NotSupported("FAISS not found at configure time (apt-get install libfaiss-dev, "
-                              "then re-run cmake)");
+Result<std::unique_ptr<ReferenceIndex>> BuildFaissHnswFlat(std::span<const float>, int32_t, int32_t,
+                                                           int32_t, int) {
+  return Status::NotSupported(
+      "FAISS not found at configure time (apt-get install libfaiss-dev, "
+      "then re-run cmake)");
 }
 
 Result<std::unique_ptr<ReferenceIndex>> BuildFaissIvfSq8(std::span<const float>, int32_t, int32_t,
                                                          int) {
-  return Status::NotSupported("FAISS not found at configure time (apt-get install libfaiss-dev, "
-                              "then re-run cmake)");
+  return Status::NotSupported(
+      "FAISS not found at configure time (apt-get install libfaiss-dev, "
+      "then re-run cmake)");
 }
 
 #endif

@@ -28,8 +28,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
-#include <limits>
 #include <filesystem>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -179,10 +179,11 @@ void RunThroughput(const Dataset& data, int64_t rows, int64_t fragment_rows, int
   auto mapped = MapVectors(table);
   CheckOk(mapped.status(), "scan");
   const int64_t bytes = mapped->bytes;
-  std::printf("Part 1: throughput. Table of %s rows x %d dims (%s fragments of %s rows, %.0f MB of "
-              "vectors; loaded in %.1f s), no index.\n",
-              Count(num_rows).c_str(), data.dim, Count(static_cast<int64_t>(mapped->spans.size())).c_str(),
-              Count(fragment_rows).c_str(), static_cast<double>(bytes) / 1e6, load.Seconds());
+  std::printf(
+      "Part 1: throughput. Table of %s rows x %d dims (%s fragments of %s rows, %.0f MB of "
+      "vectors; loaded in %.1f s), no index.\n",
+      Count(num_rows).c_str(), data.dim, Count(static_cast<int64_t>(mapped->spans.size())).c_str(),
+      Count(fragment_rows).c_str(), static_cast<double>(bytes) / 1e6, load.Seconds());
 
   const float* query = data.query_row(0);
   int64_t query_idx = 0;
@@ -200,7 +201,8 @@ void RunThroughput(const Dataset& data, int64_t rows, int64_t fragment_rows, int
       Measure(bytes, repeat, [&] { fsink += KernelScan(*mapped, query, data.dim, 2); });
   const Throughput table1 = Measure(bytes, repeat, [&] {
     const float* q = next_query();
-    auto result = BypassQuery(table, q, data.dim).ExecuteBatch({q, static_cast<size_t>(data.dim)}, 1);
+    auto result =
+        BypassQuery(table, q, data.dim).ExecuteBatch({q, static_cast<size_t>(data.dim)}, 1);
     CheckOk(result.status(), "ExecuteBatch");
   });
   std::vector<double> flat_gbps;
@@ -238,9 +240,10 @@ void RunThroughput(const Dataset& data, int64_t rows, int64_t fragment_rows, int
   row("Table::Search bypass, Execute()", 2, table2, read2, 75);
   row("  ... its flat stage only (QueryStats::flat_ms)", 2, flat2, read2, 0);
   out.Print();
-  std::printf("(GB/s of vector bytes per query; best and median of %d runs; %% = best / best of "
-              "the memory read on as many threads)\n\n",
-              repeat);
+  std::printf(
+      "(GB/s of vector bytes per query; best and median of %d runs; %% = best / best of "
+      "the memory read on as many threads)\n\n",
+      repeat);
   benchmark::DoNotOptimize(sink);
   benchmark::DoNotOptimize(fsink);
   created->reset();
@@ -268,11 +271,12 @@ void RunLatency(const Dataset& data, const std::vector<int64_t>& sizes, int num_
   auto created = Table::Create(dir + "/t", VectorSchema(data.dim));
   CheckOk(created.status(), "Table::Create");
   Table* table = created->get();
-  std::printf("Part 2: latency added per unindexed row. One table grown in fragments of 1,000 "
-              "rows; p50 of %d queries at each size (each query's fastest of 3 runs).\n",
-              num_queries);
-  TextTable out({"unindexed rows", "fragments", "Execute p50 ms", "us per 1k rows",
-                 "1-core p50 ms", "us per 1k rows (1 core)"});
+  std::printf(
+      "Part 2: latency added per unindexed row. One table grown in fragments of 1,000 "
+      "rows; p50 of %d queries at each size (each query's fastest of 3 runs).\n",
+      num_queries);
+  TextTable out({"unindexed rows", "fragments", "Execute p50 ms", "us per 1k rows", "1-core p50 ms",
+                 "us per 1k rows (1 core)"});
   std::vector<double> xs_all, y_one, xs_par, y_par;
   int64_t num_rows = 0;
   for (int64_t size : sizes) {
@@ -310,10 +314,11 @@ void RunLatency(const Dataset& data, const std::vector<int64_t>& sizes, int num_
   out.Print();
   const auto [slope_one, intercept_one] = Fit(xs_all, y_one);
   const auto [slope_par, intercept_par] = Fit(xs_par, y_par);
-  std::printf("Fitted: one core: %.1f us per 1,000 unindexed %d-d rows (+ %.3f ms fixed); "
-              "Execute() above 16,384 rows (both cores): %.1f us per 1,000 rows (+ %.3f ms "
-              "fixed).\n\n",
-              slope_one * 1000.0, data.dim, intercept_one, slope_par * 1000.0, intercept_par);
+  std::printf(
+      "Fitted: one core: %.1f us per 1,000 unindexed %d-d rows (+ %.3f ms fixed); "
+      "Execute() above 16,384 rows (both cores): %.1f us per 1,000 rows (+ %.3f ms "
+      "fixed).\n\n",
+      slope_one * 1000.0, data.dim, intercept_one, slope_par * 1000.0, intercept_par);
   created->reset();
   std::filesystem::remove_all(dir);
 }
@@ -329,13 +334,14 @@ int main(int argc, char** argv) {
   const int repeat = static_cast<int>(flags.GetInt("repeat", 15));
   const int latency_queries = static_cast<int>(flags.GetInt("latency_queries", 50));
   if (!flags.CheckAllUsed()) return 2;
-  PrintBanner("flat_scan_benchmark",
-              "Flat-scan throughput of Table::Search(...).BypassVectorIndex() on a table without\n"
-              "an index, on one core and on both, as a percentage of a plain memory-read loop over\n"
-              "the same mmapped bytes in the same run; and the latency each 1,000 unindexed 784-d\n"
-              "rows add to a query.",
-              "build/bench/bench/flat_scan_benchmark [--rows=240000] [--fragment_rows=10000] "
-              "[--repeat=15] [--latency_queries=50]");
+  PrintBanner(
+      "flat_scan_benchmark",
+      "Flat-scan throughput of Table::Search(...).BypassVectorIndex() on a table without\n"
+      "an index, on one core and on both, as a percentage of a plain memory-read loop over\n"
+      "the same mmapped bytes in the same run; and the latency each 1,000 unindexed 784-d\n"
+      "rows add to a query.",
+      "build/bench/bench/flat_scan_benchmark [--rows=240000] [--fragment_rows=10000] "
+      "[--repeat=15] [--latency_queries=50]");
   auto data = LoadFashionMnist(60000, 1000);
   if (!data.ok()) {
     std::fprintf(stderr, "%s\n", data.status().ToString().c_str());

@@ -86,8 +86,9 @@ bool HaveHnswlib() { return false; }
 
 Result<std::unique_ptr<ReferenceIndex>> BuildHnswlib(std::span<const float>, int32_t, int32_t,
                                                      int32_t, int) {
-  return Status::NotSupported("hnswlib not found at configure time (apt-get install "
-                              "libhnswlib-dev, then re-run cmake)");
+  return Status::NotSupported(
+      "hnswlib not found at configure time (apt-get install "
+      "libhnswlib-dev, then re-run cmake)");
 }
 
 #endif

@@ -42,9 +42,8 @@ Result<std::unique_ptr<ReferenceIndex>> BuildHnswlib(std::span<const float> base
 
 // Build a faiss::IndexHNSWFlat (L2) with `num_threads` OpenMP threads. Searches then run on one
 // OpenMP thread. Errors: kNotSupported without FAISS.
-Result<std::unique_ptr<ReferenceIndex>> BuildFaissHnswFlat(std::span<const float> base,
-                                                           int32_t dim, int32_t m,
-                                                           int32_t ef_construction,
+Result<std::unique_ptr<ReferenceIndex>> BuildFaissHnswFlat(std::span<const float> base, int32_t dim,
+                                                           int32_t m, int32_t ef_construction,
                                                            int num_threads);
 
 // Build a faiss::IndexIVFScalarQuantizer (QT_8bit, residual encoding, IndexFlatL2 coarse

@@ -116,15 +116,16 @@ int Run(const Options& options) {
   IndexConfig config;  // IVF_HNSW_SQ, L2, m=16, ef_construction=150, partitions automatic
   CheckOk(table->CreateIndex("vector", config), "CreateIndex");
   const double build_s = build.Seconds();
-  std::printf("Table: %s base rows x %d dims (loaded in %.1f s); CreateIndex(%s, m=%d, "
-              "ef_construction=%d, partitions automatic) in %.1f s on all cores.\n",
-              Count(data.num_base()).c_str(), data.dim, load_s, config.type.c_str(), config.m,
-              config.ef_construction, build_s);
-  std::printf("Queries: %s test images, k=%d, nprobes=%d ef=%d refine_factor=%d (0 = automatic), "
-              "fastest of %d runs each; tail fragments of %s rows, noise std %.3f.\n\n",
-              Count(data.num_queries()).c_str(), kK, options.nprobes, options.ef,
-              options.refine_factor, options.repeat, Count(options.fragment_rows).c_str(),
-              options.noise);
+  std::printf(
+      "Table: %s base rows x %d dims (loaded in %.1f s); CreateIndex(%s, m=%d, "
+      "ef_construction=%d, partitions automatic) in %.1f s on all cores.\n",
+      Count(data.num_base()).c_str(), data.dim, load_s, config.type.c_str(), config.m,
+      config.ef_construction, build_s);
+  std::printf(
+      "Queries: %s test images, k=%d, nprobes=%d ef=%d refine_factor=%d (0 = automatic), "
+      "fastest of %d runs each; tail fragments of %s rows, noise std %.3f.\n\n",
+      Count(data.num_queries()).c_str(), kK, options.nprobes, options.ef, options.refine_factor,
+      options.repeat, Count(options.fragment_rows).c_str(), options.noise);
   std::fflush(stdout);
 
   std::vector<int64_t> tail_sizes = {0, 1000, 10000, 50000};
@@ -143,8 +144,9 @@ int Run(const Options& options) {
                 Fixed(Percentile(m.latency_ms, 0.95), 3), Fixed(Percentile(m.latency_ms, 0.99), 3),
                 Fixed(Mean(m.latency_ms), 3), Fixed(m.mean_index_ms, 3), Fixed(m.mean_flat_ms, 3),
                 Fixed(m.recall, 4), tail > 0 ? Fixed(p50 - base_p50, 3) : "-",
-                tail > 0 ? Fixed(1000.0 * (p50 - base_p50) / (static_cast<double>(tail) / 1000.0), 1)
-                         : "-"});
+                tail > 0
+                    ? Fixed(1000.0 * (p50 - base_p50) / (static_cast<double>(tail) / 1000.0), 1)
+                    : "-"});
   };
   for (int64_t target : tail_sizes) {
     std::vector<float> chunk;
@@ -184,12 +186,13 @@ int Run(const Options& options) {
   add_row("0 (after optimize)", 0, after);
   std::printf("\n");
   out.Print();
-  std::printf("OptimizeIndices() indexed the %s-row tail as %lld new segment(s) in %.1f s "
-              "(assigning rows to the existing partitions, no retraining).\n",
-              Count(tail_rows).c_str(), static_cast<long long>(optimized->segments_added),
-              optimize_s);
-  std::printf("index ms / flat ms: mean QueryStats of the counted runs (time in index segments / "
-              "in the flat scan of the tail; the scan uses both cores above 16,384 rows).\n\n");
+  std::printf(
+      "OptimizeIndices() indexed the %s-row tail as %lld new segment(s) in %.1f s "
+      "(assigning rows to the existing partitions, no retraining).\n",
+      Count(tail_rows).c_str(), static_cast<long long>(optimized->segments_added), optimize_s);
+  std::printf(
+      "index ms / flat ms: mean QueryStats of the counted runs (time in index segments / "
+      "in the flat scan of the tail; the scan uses both cores above 16,384 rows).\n\n");
   created->reset();
   std::filesystem::remove_all(dir);
   return 0;
@@ -208,14 +211,16 @@ int main(int argc, char** argv) {
   options.noise = flags.GetDouble("noise", options.noise);
   options.nprobes = static_cast<int32_t>(flags.GetInt("nprobes", options.nprobes));
   options.ef = static_cast<int32_t>(flags.GetInt("ef", options.ef));
-  options.refine_factor = static_cast<int32_t>(flags.GetInt("refine_factor", options.refine_factor));
+  options.refine_factor =
+      static_cast<int32_t>(flags.GetInt("refine_factor", options.refine_factor));
   options.queries = flags.GetInt("queries", options.queries);
   if (!flags.CheckAllUsed()) return 2;
-  PrintBanner("tail_latency_benchmark",
-              "Query latency p50/p95/p99 of Table::Search over an IVF_HNSW_SQ-indexed Fashion-MNIST\n"
-              "table (60,000 x 784) as the unindexed tail grows: 0, 1k, 10k, 50k rows (200k with\n"
-              "--large); then after OptimizeIndices(). The curve to set the optimize cadence by.",
-              "build/bench/bench/tail_latency_benchmark [--large] [--repeat=3] "
-              "[--fragment_rows=1000] [--noise=0.02] [--nprobes=20 --ef=0 --refine_factor=0]");
+  PrintBanner(
+      "tail_latency_benchmark",
+      "Query latency p50/p95/p99 of Table::Search over an IVF_HNSW_SQ-indexed Fashion-MNIST\n"
+      "table (60,000 x 784) as the unindexed tail grows: 0, 1k, 10k, 50k rows (200k with\n"
+      "--large); then after OptimizeIndices(). The curve to set the optimize cadence by.",
+      "build/bench/bench/tail_latency_benchmark [--large] [--repeat=3] "
+      "[--fragment_rows=1000] [--noise=0.02] [--nprobes=20 --ef=0 --refine_factor=0]");
   return Run(options);
 }

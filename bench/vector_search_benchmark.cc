@@ -7,7 +7,7 @@
 //  2. builds hnswlib (M=16, ef_construction=200, 2 threads) and sweeps ef; FAISS IndexHNSWFlat
 //     and IndexIVFScalarQuantizer (QT_8bit) likewise, when the package is installed;
 //  3. prints build time and memory against hnswlib's, and the ratio of the best QPS at
-//     recall@10 >= 0.95 (Tessera / hnswlib);
+//     recall@10 >= 0.95 (Tessera / hnswlib), re-measured head to head in interleaved rounds;
 //  4. builds a Table with the same rows and an IVF_HNSW_SQ index (Table::CreateIndex) and times
 //     Table::Search(...).Execute() end to end at the raw sweep's best points.
 //
@@ -17,7 +17,8 @@
 //   build/bench/bench/vector_search_benchmark --dataset=clustered --clustered_rows=1000000
 //       (the 1,000,000 x 128 target; about an hour on 2 cores)
 // Flags: --queries=N --threads=N (build threads) --types=IVF_HNSW_SQ,HNSW,IVF_SQ,IVF_FLAT
-//        --clustered_dim=N --clustered_clusters=N --no_faiss --no_table --quick
+//        --clustered_dim=N --clustered_clusters=N --num_partitions=N (raw IVF indices; 0 = default)
+//        --repeat=N (passes per point) --h2h_rounds=N --no_faiss --no_table --quick
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -25,6 +26,7 @@
 #include <filesystem>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -56,6 +58,8 @@ struct Options {
   int32_t clustered_clusters = 256;
   int threads = 2;
   int repeat = 2;
+  int32_t num_partitions = 0;  // 0: each type's default
+  int h2h_rounds = 5;
   std::vector<std::string> types = {"IVF_HNSW_SQ", "HNSW", "IVF_SQ", "IVF_FLAT"};
   bool faiss = true;
   bool table = true;
@@ -71,9 +75,13 @@ struct Point {
   double mean_us = 0;
   double p50_us = 0;
   double p99_us = 0;
-  // Tessera only: the knobs, to replay the point through Table::Search.
+  // Tessera: the knobs (also to replay the point through Table::Search). References: `param`.
   int32_t nprobes = 0, ef = 0, refine_factor = 0;
+  int32_t param = 0;
 };
+
+// Answers one query: writes the ids of the k nearest rows to *ids.
+using SearchFn = std::function<void(const float* query, std::vector<uint64_t>* ids)>;
 
 // One built index and its sweep.
 struct Method {
@@ -84,6 +92,8 @@ struct Method {
   double build_s = 0;
   size_t memory_bytes = 0;
   std::vector<Point> points;
+  // Return a search function at `point`'s knobs; it keeps the built index alive.
+  std::function<SearchFn(const Point& point)> searcher;
 };
 
 // Run every query `repeat` times (after kWarmupQueries untimed ones) through
@@ -181,20 +191,24 @@ std::vector<std::array<int32_t, 3>> TesseraGrid(index::IndexType type, int32_t n
   switch (type) {
     case index::IndexType::kIvfHnswSq:
       nprobes_list = {1, 2, 4};
-      ef_list = quick ? std::vector<int32_t>{16, 64, 256} : std::vector<int32_t>{16, 32, 64, 128, 256};
+      ef_list = quick ? std::vector<int32_t>{16, 64, 256}
+                      : std::vector<int32_t>{10, 16, 24, 32, 48, 64, 128, 256};
       refine_list = {0, 2, 4};
       break;
     case index::IndexType::kHnsw:
       nprobes_list = {1};
-      ef_list = quick ? std::vector<int32_t>{16, 64, 256} : std::vector<int32_t>{16, 32, 64, 128, 256};
+      ef_list = quick ? std::vector<int32_t>{16, 64, 256}
+                      : std::vector<int32_t>{10, 16, 24, 32, 48, 64, 128, 256};
       refine_list = {0, 2, 4};
       break;
     case index::IndexType::kIvfSq:
-      nprobes_list = quick ? std::vector<int32_t>{2, 8, 32} : std::vector<int32_t>{1, 2, 4, 8, 16, 32, 64};
+      nprobes_list =
+          quick ? std::vector<int32_t>{2, 8, 32} : std::vector<int32_t>{1, 2, 4, 8, 16, 32, 64};
       refine_list = {0, 2, 4};
       break;
     case index::IndexType::kIvfFlat:
-      nprobes_list = quick ? std::vector<int32_t>{2, 8, 32} : std::vector<int32_t>{1, 2, 4, 8, 16, 32, 64};
+      nprobes_list =
+          quick ? std::vector<int32_t>{2, 8, 32} : std::vector<int32_t>{1, 2, 4, 8, 16, 32, 64};
       break;
   }
   std::vector<std::array<int32_t, 3>> grid;
@@ -212,8 +226,7 @@ std::vector<std::array<int32_t, 3>> TesseraGrid(index::IndexType type, int32_t n
 
 // Build one Tessera index type through the index layer and sweep its knobs.
 std::optional<Method> RunTessera(const Dataset& data, const Truth& truth, const std::string& type,
-                                 const Options& options,
-                                 std::unique_ptr<index::VectorIndex>* keep) {
+                                 const Options& options) {
   index::IndexBuildOptions build;
   auto parsed = index::ParseIndexType(type);
   if (!parsed.ok()) {
@@ -224,6 +237,7 @@ std::optional<Method> RunTessera(const Dataset& data, const Truth& truth, const 
   build.m = kM;
   build.ef_construction = kEfConstruction;
   build.num_threads = options.threads;
+  build.num_partitions = options.num_partitions;
   std::vector<uint64_t> row_ids(data.num_base());
   for (int64_t row = 0; row < data.num_base(); ++row) row_ids[row] = static_cast<uint64_t>(row);
   Stopwatch build_time;
@@ -237,33 +251,43 @@ std::optional<Method> RunTessera(const Dataset& data, const Truth& truth, const 
   method.name = "Tessera " + type;
   method.threads = options.threads;
   method.build_s = build_time.Seconds();
-  const index::VectorIndex& idx = **built;
-  method.memory_bytes = idx.memory_bytes();
-  const int32_t num_partitions = NumPartitions(idx);
+  // Shared because every search function made by method.searcher keeps it alive.
+  std::shared_ptr<const index::VectorIndex> idx = std::move(built).value();
+  method.memory_bytes = idx->memory_bytes();
+  const int32_t num_partitions = NumPartitions(*idx);
   method.structure = Count(num_partitions) + (num_partitions == 1 ? " partition" : " partitions");
   if (build.type == index::IndexType::kHnsw) {
     method.structure += "; one graph, built on one thread";
   }
+  const int32_t dim = data.dim;
   const index::VectorLookup lookup = [&data](uint64_t row_id) {
     return data.base_row(static_cast<int64_t>(row_id));
   };
-  std::vector<index::Neighbor> neighbors;
-  for (const auto& [nprobes, ef, refine] : TesseraGrid(build.type, num_partitions, options.quick)) {
+  method.searcher = [idx, lookup, dim](const Point& point) -> SearchFn {
     index::SearchOptions search;
     search.k = kK;
-    search.nprobes = nprobes;
-    search.ef = ef;
-    search.refine_factor = refine;
-    search.vectors = &lookup;
-    Point point = Measure(data, truth, options.repeat, [&](const float* query, std::vector<uint64_t>* ids) {
-      const Status status = idx.Search({query, static_cast<size_t>(data.dim)}, search, &neighbors);
+    search.nprobes = point.nprobes;
+    search.ef = point.ef;
+    search.refine_factor = point.refine_factor;
+    auto neighbors = std::make_shared<std::vector<index::Neighbor>>();
+    return [idx, lookup, search, neighbors, dim](const float* query,
+                                                 std::vector<uint64_t>* ids) mutable {
+      search.vectors = &lookup;
+      const Status status = idx->Search({query, static_cast<size_t>(dim)}, search, neighbors.get());
       if (!status.ok()) {
         std::fprintf(stderr, "search failed: %s\n", status.ToString().c_str());
         std::exit(1);
       }
       ids->clear();
-      for (const index::Neighbor& neighbor : neighbors) ids->push_back(neighbor.row_id);
-    });
+      for (const index::Neighbor& neighbor : *neighbors) ids->push_back(neighbor.row_id);
+    };
+  };
+  for (const auto& [nprobes, ef, refine] : TesseraGrid(build.type, num_partitions, options.quick)) {
+    Point knobs;
+    knobs.nprobes = nprobes;
+    knobs.ef = ef;
+    knobs.refine_factor = refine;
+    Point point = Measure(data, truth, options.repeat, method.searcher(knobs));
     point.params = Knobs(build.type == index::IndexType::kHnsw ? 0 : nprobes, ef, refine);
     point.nprobes = nprobes;
     point.ef = ef;
@@ -271,16 +295,14 @@ std::optional<Method> RunTessera(const Dataset& data, const Truth& truth, const 
     method.points.push_back(point);
   }
   PrintSweep(method);
-  *keep = std::move(built).value();
   return method;
 }
 
 // Build a reference index and sweep its knob (ef or nprobe) over `values`.
-std::optional<Method> RunReference(const Dataset& data, const Truth& truth, std::string name,
-                                   std::string knob, const std::vector<int32_t>& values,
-                                   int threads, int repeat, std::string structure,
-                                   const std::function<Result<std::unique_ptr<ReferenceIndex>>()>&
-                                       build) {
+std::optional<Method> RunReference(
+    const Dataset& data, const Truth& truth, std::string name, std::string knob,
+    const std::vector<int32_t>& values, int threads, int repeat, std::string structure,
+    const std::function<Result<std::unique_ptr<ReferenceIndex>>()>& build) {
   Stopwatch build_time;
   auto built = build();
   if (!built.ok()) {
@@ -293,14 +315,20 @@ std::optional<Method> RunReference(const Dataset& data, const Truth& truth, std:
   method.structure = std::move(structure);
   method.threads = threads;
   method.build_s = build_time.Seconds();
-  ReferenceIndex& index = **built;
-  method.memory_bytes = index.memory_bytes();
+  // Shared because every search function made by method.searcher keeps it alive.
+  std::shared_ptr<ReferenceIndex> index = std::move(built).value();
+  method.memory_bytes = index->memory_bytes();
+  method.searcher = [index](const Point& point) -> SearchFn {
+    index->SetSearchParam(point.param);
+    return
+        [index](const float* query, std::vector<uint64_t>* ids) { index->Search(query, kK, ids); };
+  };
   for (int32_t value : values) {
-    index.SetSearchParam(value);
-    Point point = Measure(data, truth, repeat, [&](const float* query, std::vector<uint64_t>* ids) {
-      index.Search(query, kK, ids);
-    });
+    Point knobs;
+    knobs.param = value;
+    Point point = Measure(data, truth, repeat, method.searcher(knobs));
     point.params = knob + "=" + std::to_string(value);
+    point.param = value;
     method.points.push_back(point);
   }
   PrintSweep(method);
@@ -317,11 +345,12 @@ void PrintSummary(const Dataset& data, const std::vector<Method>& methods) {
   for (const Method& method : methods) {
     if (method.name.rfind("hnswlib", 0) == 0) hnswlib = &method;
   }
-  std::printf("Summary, %s: build, memory and best QPS at a recall@10 target "
-              "(single-thread sequential queries)\n",
-              data.name.c_str());
-  std::vector<std::string> header = {"method", "build s", "x hnswlib", "memory MB", "B/row",
-                                     "x hnswlib"};
+  std::printf(
+      "Summary, %s: build, memory and best QPS at a recall@10 target "
+      "(single-thread sequential queries)\n",
+      data.name.c_str());
+  std::vector<std::string> header = {"method",    "build s", "x hnswlib",
+                                     "memory MB", "B/row",   "x hnswlib"};
   for (double target : kRecallTargets) header.push_back("QPS @R>=" + Fixed(target, 2));
   header.push_back("QPS / hnswlib @0.95");
   TextTable table(header);
@@ -332,9 +361,8 @@ void PrintSummary(const Dataset& data, const std::vector<Method>& methods) {
                                     Fixed(method.build_s, 1)};
     row.push_back(hnswlib ? Fixed(method.build_s / hnswlib->build_s, 2) : "-");
     row.push_back(Fixed(static_cast<double>(method.memory_bytes) / 1e6, 1));
-    row.push_back(Fixed(static_cast<double>(method.memory_bytes) /
-                            static_cast<double>(data.num_base()),
-                        0));
+    row.push_back(
+        Fixed(static_cast<double>(method.memory_bytes) / static_cast<double>(data.num_base()), 0));
     row.push_back(hnswlib ? Fixed(static_cast<double>(method.memory_bytes) /
                                       static_cast<double>(hnswlib->memory_bytes),
                                   2)
@@ -350,6 +378,73 @@ void PrintSummary(const Dataset& data, const std::vector<Method>& methods) {
       "ids, graphs; refine reads the full vectors from the table and is not counted); hnswlib = "
       "rows x size_data_per_element (float vector + level-0 links + label) + upper-level link "
       "lists; FAISS: vectors/codes + graph or ids.\n\n");
+}
+
+// Re-measure each method's fastest point at recall@10 >= kHeadlineRecall in `rounds` rounds. In
+// a round every method answers the same block of 50 queries, one method after another, block by
+// block, so that a slow phase of a shared machine hits all of them alike. QPS = queries / process
+// CPU seconds. The ratio to hnswlib is the median over rounds of the ratio within a round (a
+// paired comparison); min and max show the spread.
+void PrintHeadToHead(const Dataset& data, const std::vector<Method>& methods, int rounds) {
+  const Method* hnswlib = nullptr;
+  for (const Method& method : methods) {
+    if (method.name.rfind("hnswlib", 0) == 0) hnswlib = &method;
+  }
+  if (hnswlib == nullptr || rounds < 1) return;
+  struct Entry {
+    const Method* method;
+    Point point;
+    SearchFn search;
+    std::vector<double> qps;
+  };
+  std::vector<Entry> entries;
+  for (const Method& method : methods) {
+    const std::optional<Point> best = BestAtRecall(method, kHeadlineRecall);
+    if (best) entries.push_back({&method, *best, method.searcher(*best), {}});
+  }
+  if (entries.empty() || entries.front().method != hnswlib) return;
+  constexpr int64_t kBlockQueries = 50;
+  std::vector<uint64_t> ids;
+  for (Entry& entry : entries) {  // warm-up
+    for (int64_t query = 0; query < std::min(kWarmupQueries, data.num_queries()); ++query) {
+      entry.search(data.query_row(query), &ids);
+    }
+  }
+  for (int round = 0; round < rounds; ++round) {
+    std::vector<double> cpu_s(entries.size(), 0.0);
+    for (int64_t first = 0; first < data.num_queries(); first += kBlockQueries) {
+      const int64_t end = std::min(data.num_queries(), first + kBlockQueries);
+      for (size_t idx = 0; idx < entries.size(); ++idx) {
+        CpuStopwatch cpu;
+        for (int64_t query = first; query < end; ++query) {
+          entries[idx].search(data.query_row(query), &ids);
+        }
+        cpu_s[idx] += cpu.Seconds();
+      }
+    }
+    for (size_t idx = 0; idx < entries.size(); ++idx) {
+      entries[idx].qps.push_back(static_cast<double>(data.num_queries()) / cpu_s[idx]);
+    }
+  }
+  std::printf(
+      "Head to head, %s: each method's fastest point at recall@10 >= %.2f, re-measured "
+      "in %d rounds interleaved by blocks of 50 queries\n",
+      data.name.c_str(), kHeadlineRecall, rounds);
+  TextTable table({"method", "point", "recall@10", "QPS best", "QPS median",
+                   "x hnswlib (median of rounds)", "min", "max"});
+  for (const Entry& entry : entries) {
+    std::vector<double> ratios;
+    for (int round = 0; round < rounds; ++round) {
+      ratios.push_back(entry.qps[round] / entries.front().qps[round]);
+    }
+    table.AddRow({entry.method->name, entry.point.params, Fixed(entry.point.recall, 4),
+                  Fixed(*std::max_element(entry.qps.begin(), entry.qps.end()), 0),
+                  Fixed(Percentile(entry.qps, 0.5), 0), Fixed(Percentile(ratios, 0.5), 2),
+                  Fixed(*std::min_element(ratios.begin(), ratios.end()), 2),
+                  Fixed(*std::max_element(ratios.begin(), ratios.end()), 2)});
+  }
+  table.Print();
+  std::printf("\n");
 }
 
 // Build a Table with the base rows and an IVF_HNSW_SQ index, then time Table::Search at the
@@ -374,13 +469,15 @@ void RunTable(const Dataset& data, const Truth& truth, int repeat, const Method*
     return;
   }
   const double index_s = index_time.Seconds();
-  std::printf("End to end, %s: Table::Search(v).Limit(10).Select({\"id\"}).WithRowId()"
-              ".Nprobes().Ef().RefineFactor().Execute() on a table of %s rows with an IVF_HNSW_SQ "
-              "index (no tail)\n",
-              data.name.c_str(), Count(data.num_base()).c_str());
-  std::printf("Table::Add of the rows: %.1f s; Table::CreateIndex(IVF_HNSW_SQ, m=%d, "
-              "ef_construction=%d): %.1f s (all hardware threads)\n",
-              load_s, kM, kEfConstruction, index_s);
+  std::printf(
+      "End to end, %s: Table::Search(v).Limit(10).Select({\"id\"}).WithRowId()"
+      ".Nprobes().Ef().RefineFactor().Execute() on a table of %s rows with an IVF_HNSW_SQ "
+      "index (no tail)\n",
+      data.name.c_str(), Count(data.num_base()).c_str());
+  std::printf(
+      "Table::Add of the rows: %.1f s; Table::CreateIndex(IVF_HNSW_SQ, m=%d, "
+      "ef_construction=%d): %.1f s (all hardware threads)\n",
+      load_s, kM, kEfConstruction, index_s);
   struct Knob {
     int32_t nprobes, ef, refine_factor;
     double raw_p50_us;
@@ -396,8 +493,8 @@ void RunTable(const Dataset& data, const Truth& truth, int repeat, const Method*
     // At most 6, spread over the recall range.
     const size_t step = std::max<size_t>(1, (pareto.size() + 5) / 6);
     for (size_t idx = 0; idx < pareto.size(); idx += step) {
-      knobs.push_back({pareto[idx].nprobes, pareto[idx].ef, pareto[idx].refine_factor,
-                       pareto[idx].p50_us});
+      knobs.push_back(
+          {pareto[idx].nprobes, pareto[idx].ef, pareto[idx].refine_factor, pareto[idx].p50_us});
     }
   }
   TextTable out({"knobs", "recall@10", "QPS", "wall QPS", "p50 us", "p99 us", "raw index p50 us",
@@ -450,8 +547,8 @@ void RunDataset(const Dataset& data, const Options& options) {
                     : std::vector<int32_t>{10, 16, 24, 32, 48, 64, 96, 128, 192, 256};
   const std::string hnsw_structure =
       "M=" + std::to_string(kM) + ", ef_construction=" + std::to_string(kEfConstruction);
-  if (auto method = RunReference(data, truth, "hnswlib HNSW", "ef", ef_values, options.threads, options.repeat,
-                                 hnsw_structure + ", -march=native", [&] {
+  if (auto method = RunReference(data, truth, "hnswlib HNSW", "ef", ef_values, options.threads,
+                                 options.repeat, hnsw_structure + ", -march=native", [&] {
                                    return BuildHnswlib(data.base, data.dim, kM, kEfConstruction,
                                                        options.threads);
                                  })) {
@@ -461,8 +558,7 @@ void RunDataset(const Dataset& data, const Options& options) {
   const Method* ivf_hnsw_sq = nullptr;
   size_t ivf_hnsw_sq_slot = 0;
   for (const std::string& type : options.types) {
-    std::unique_ptr<index::VectorIndex> built;
-    if (auto method = RunTessera(data, truth, type, options, &built)) {
+    if (auto method = RunTessera(data, truth, type, options)) {
       if (type == "IVF_HNSW_SQ") ivf_hnsw_sq_slot = methods.size() + 1;
       methods.push_back(std::move(*method));
     }
@@ -472,23 +568,21 @@ void RunDataset(const Dataset& data, const Options& options) {
     const std::vector<int32_t> faiss_ef =
         options.quick ? std::vector<int32_t>{16, 64, 256}
                       : std::vector<int32_t>{16, 24, 32, 48, 64, 96, 128, 256};
-    if (auto method = RunReference(data, truth, "FAISS IndexHNSWFlat", "efSearch", faiss_ef,
-                                   options.threads, options.repeat,
-                                   hnsw_structure + ", Debian build (no AVX2)",
-                                   [&] {
-                                     return BuildFaissHnswFlat(data.base, data.dim, kM,
-                                                               kEfConstruction, options.threads);
-                                   })) {
+    if (auto method = RunReference(
+            data, truth, "FAISS IndexHNSWFlat", "efSearch", faiss_ef, options.threads,
+            options.repeat, hnsw_structure + ", Debian build (no AVX2)", [&] {
+              return BuildFaissHnswFlat(data.base, data.dim, kM, kEfConstruction, options.threads);
+            })) {
       methods.push_back(std::move(*method));
     }
     const int32_t num_lists = static_cast<int32_t>(
         std::max(1.0, std::round(std::sqrt(static_cast<double>(data.num_base())))));
-    const std::vector<int32_t> nprobe_values =
-        options.quick ? std::vector<int32_t>{2, 8, 32}
-                      : std::vector<int32_t>{1, 2, 4, 8, 16, 32, 64};
+    const std::vector<int32_t> nprobe_values = options.quick
+                                                   ? std::vector<int32_t>{2, 8, 32}
+                                                   : std::vector<int32_t>{1, 2, 4, 8, 16, 32, 64};
     if (auto method = RunReference(
-            data, truth, "FAISS IVFScalarQuantizer", "nprobe", nprobe_values, options.threads, options.repeat,
-            Count(num_lists) + " lists, QT_8bit, residual, Debian build (no AVX2)",
+            data, truth, "FAISS IVFScalarQuantizer", "nprobe", nprobe_values, options.threads,
+            options.repeat, Count(num_lists) + " lists, QT_8bit, residual, Debian build (no AVX2)",
             [&] { return BuildFaissIvfSq8(data.base, data.dim, num_lists, options.threads); })) {
       methods.push_back(std::move(*method));
     }
@@ -496,6 +590,7 @@ void RunDataset(const Dataset& data, const Options& options) {
   if (ivf_hnsw_sq_slot > 0) ivf_hnsw_sq = &methods[ivf_hnsw_sq_slot - 1];
 
   PrintSummary(data, methods);
+  PrintHeadToHead(data, methods, options.h2h_rounds);
   if (options.table) RunTable(data, truth, options.repeat, ivf_hnsw_sq);
 }
 
@@ -523,11 +618,15 @@ int main(int argc, char** argv) {
   options.dataset = flags.GetString("dataset", options.dataset);
   options.queries = flags.GetInt("queries", options.queries);
   options.clustered_rows = flags.GetInt("clustered_rows", options.clustered_rows);
-  options.clustered_dim = static_cast<int32_t>(flags.GetInt("clustered_dim", options.clustered_dim));
+  options.clustered_dim =
+      static_cast<int32_t>(flags.GetInt("clustered_dim", options.clustered_dim));
   options.clustered_clusters =
       static_cast<int32_t>(flags.GetInt("clustered_clusters", options.clustered_clusters));
   options.threads = static_cast<int>(flags.GetInt("threads", options.threads));
   options.repeat = static_cast<int>(flags.GetInt("repeat", options.repeat));
+  options.h2h_rounds = static_cast<int>(flags.GetInt("h2h_rounds", options.h2h_rounds));
+  options.num_partitions =
+      static_cast<int32_t>(flags.GetInt("num_partitions", options.num_partitions));
   options.types = SplitList(flags.GetString("types", "IVF_HNSW_SQ,HNSW,IVF_SQ,IVF_FLAT"));
   options.faiss = !flags.GetBool("no_faiss");
   options.table = !flags.GetBool("no_table");

@@ -18,13 +18,18 @@ namespace {
 
 // Marks the message of a UsageError; never shown.
 constexpr std::string_view kUsageErrorMarker = "\x1fusage\x1f";
+// Marks the message of a SilentExit, followed by the exit code; never shown.
+constexpr std::string_view kSilentExitMarker =
+    "\x1f"
+    "exit\x1f";
 
 std::vector<CommandSpec> AllCommands() {
   std::vector<CommandSpec> commands;
-  for (auto group :
-       {TableCommands, SearchCommands, IndexCommands, VersionCommands, InspectCommands}) {
+  for (auto group : {TableCommands, SearchCommands, IndexCommands, VersionCommands, InspectCommands,
+                     MaintenanceCommands}) {
     for (CommandSpec& command : group()) commands.push_back(std::move(command));
   }
+  commands.push_back(MaintainCommand());
   return commands;
 }
 
@@ -81,6 +86,7 @@ std::string GlobalHelp(const std::vector<CommandSpec>& commands) {
       "  0  success\n"
       "  1  usage error: unknown command or flag, missing or malformed argument\n"
       "  2  the operation failed (no such table, bad schema or filter, bad input file, I/O)\n"
+      "  3  health: the table passed a maintenance limit\n"
       "Errors are printed as one line on stderr: \"tessera: <message>\".\n";
   return out;
 }
@@ -130,9 +136,13 @@ int RunCommand(const CommandSpec& command, std::span<const std::string> rest,
   }
   Status status = command.run(*parsed, console);
   if (std::fflush(console.out) != 0 || std::ferror(console.out)) {
-    if (status.ok()) status = Status::IOError("error writing to standard output");
+    int exit_code = 0;
+    if (status.ok() || IsSilentExit(status, &exit_code)) {
+      status = Status::IOError("error writing to standard output");
+    }
   }
   if (std::string message; IsUsageError(status, &message)) return usage_error(message);
+  if (int exit_code = 0; IsSilentExit(status, &exit_code)) return exit_code;
   if (!status.ok()) {
     PrintError(console, status.message());
     return kExitFailed;
@@ -151,6 +161,17 @@ bool IsUsageError(const Status& status, std::string* message) {
     return false;
   }
   *message = status.message().substr(kUsageErrorMarker.size());
+  return true;
+}
+
+Status SilentExit(int exit_code) { return Status::Internal(kSilentExitMarker, exit_code); }
+
+bool IsSilentExit(const Status& status, int* exit_code) {
+  if (status.code() != StatusCode::kInternal || !status.message().starts_with(kSilentExitMarker)) {
+    return false;
+  }
+  const std::string code = status.message().substr(kSilentExitMarker.size());
+  *exit_code = static_cast<int>(ParseNonNegativeInt(code).value_or(kExitFailed));
   return true;
 }
 

@@ -90,6 +90,18 @@ Result<CleanupResult> Table::CleanupOldVersions(const CleanupOptions& options) {
     }
     candidates.push_back({relative, info.size_bytes});
   };
+  // Temporary files of commits or tags a killed process never finished: in _versions anything
+  // not named <N>.manifest, in _tags names starting with '.'.
+  for (const char* dir : {table::kVersionsDir, table::kTagsDir}) {
+    auto entries = fs->ListDir(store->Path(dir));
+    if (!entries.ok()) continue;
+    const bool versions_dir = std::string_view(dir) == table::kVersionsDir;
+    for (const io::FileInfo& entry : *entries) {
+      const bool temporary =
+          entry.name.starts_with(".") || (versions_dir && !entry.name.ends_with(".manifest"));
+      if (!entry.is_dir && temporary) consider(std::string(dir) + "/" + entry.name, entry);
+    }
+  }
   for (const char* dir : {table::kDataDir, table::kDeletionsDir}) {
     auto files = fs->ListDir(store->Path(dir));
     if (!files.ok()) {

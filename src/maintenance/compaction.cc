@@ -198,6 +198,12 @@ Result<CompactionResult> Table::CompactFiles(const CompactionOptions& options) {
     if (present != expected_removed) {
       return Status::Conflict("compaction: fragments were rewritten concurrently; retry");
     }
+    // Rows we dropped as deleted must still be deleted (a restore may have revived them).
+    format::RowIdSet revived = materialized;
+    revived -= latest->deleted();
+    if (!revived.isEmpty()) {
+      return Status::Conflict("compaction: deleted rows were restored concurrently; retry");
+    }
     next.fragments = std::move(fragments);
     if (!materialized.isEmpty()) {
       // Drop the materialized ids from the deletion state: one consolidated deletion file.

@@ -142,7 +142,13 @@ Status Table::CreateIndex(std::string_view column, const IndexConfig& config) {
   txn.duration_us = base::NowMicros() - started_us;
   txn.detail = nlohmann::json{{"index", name}, {"rows", segment.num_rows}}.dump();
   auto build = [&](const table::Snapshot* latest,
-                   std::span<const format::TransactionMeta>) -> Result<format::Manifest> {
+                   std::span<const format::TransactionMeta> winners) -> Result<format::Manifest> {
+    for (const format::TransactionMeta& winner : winners) {
+      if (winner.operation == "restore" || winner.operation == "overwrite") {
+        return Status::Conflict("create index: the table was ", winner.operation,
+                                "d concurrently; retry");
+      }
+    }
     format::Manifest next = latest->manifest();
     next.transaction = {};
     if (latest->schema().FieldIndex(column) != column_index) {
@@ -261,7 +267,8 @@ Result<OptimizeIndicesResult> Table::OptimizeIndices() {
                    std::span<const format::TransactionMeta> winners) -> Result<format::Manifest> {
     for (const format::TransactionMeta& winner : winners) {
       // Another optimizer indexed (part of) the same tail: two segments must never cover a row.
-      if (winner.operation == "optimize_indices" || winner.operation == "create_index") {
+      if (winner.operation == "optimize_indices" || winner.operation == "create_index" ||
+          winner.operation == "restore" || winner.operation == "overwrite") {
         return Status::Conflict("optimize_indices: indices were updated concurrently; retry");
       }
     }

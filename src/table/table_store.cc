@@ -124,7 +124,14 @@ Result<std::shared_ptr<const Snapshot>> TableStore::Refresh(
     if (!next_exists) break;
     ++version;
   }
-  if (version == current->version()) return current;
+  if (version == current->version()) {
+    // Cleanup may have removed this version and its successors (keeping newer ones): a handle
+    // must then jump to the latest by listing, never stay behind.
+    TESSERA_ASSIGN_OR_RETURN(bool still_there, fs_->Exists(ManifestPath(version)));
+    if (still_there) return current;
+    TESSERA_ASSIGN_OR_RETURN(version, LatestVersion());
+    if (version == current->version()) return current;
+  }
   return LoadSnapshot(version);
 }
 
@@ -225,6 +232,17 @@ Result<TableStore::Committed> TableStore::Commit(std::shared_ptr<const Snapshot>
     next.transaction = txn;
     next.transaction.timestamp_us = base::NowMicros();
     next.transaction.duration_us = next.transaction.timestamp_us - start_us + txn.duration_us;
+    // If cleanup removed our base (and its successors), a put-if-absent of base+1 could
+    // succeed below the latest version and be shadowed: rebase onto the latest instead.
+    if (latest) {
+      TESSERA_ASSIGN_OR_RETURN(bool base_exists, fs_->Exists(ManifestPath(latest->version())));
+      if (!base_exists) {
+        TESSERA_ASSIGN_OR_RETURN(uint64_t newest_version, LatestVersion());
+        TESSERA_ASSIGN_OR_RETURN(latest, LoadSnapshot(newest_version));
+        winners.push_back(latest->manifest().transaction);
+        continue;
+      }
+    }
     Status created = fs_->CreateExclusive(ManifestPath(next.version), format::EncodeManifest(next));
     if (created.ok()) {
       Committed committed;
@@ -264,6 +282,12 @@ Result<TableStore::Committed> TableStore::Commit(std::shared_ptr<const Snapshot>
     }
     if (found) {
       TESSERA_ASSIGN_OR_RETURN(latest, LoadSnapshot(std::move(newest)));
+    }
+    // Versions between may have been cleaned up: make sure we rebase onto the very latest.
+    TESSERA_ASSIGN_OR_RETURN(uint64_t newest_version, LatestVersion());
+    if (!latest || newest_version > latest->version()) {
+      TESSERA_ASSIGN_OR_RETURN(latest, LoadSnapshot(newest_version));
+      winners.push_back(latest->manifest().transaction);
     }
     Backoff(attempt);
   }
