@@ -12,7 +12,7 @@
 //     Table::Search(...).Execute() end to end at the raw sweep's best points.
 //
 // Run (build with the bench preset first: cmake --preset bench && cmake --build --preset bench):
-//   build/bench/bench/vector_search_benchmark                      # both data sets, ~15 min
+//   build/bench/bench/vector_search_benchmark                      # both data sets, ~40 min
 //   build/bench/bench/vector_search_benchmark --dataset=fashion
 //   build/bench/bench/vector_search_benchmark --dataset=clustered --clustered_rows=1000000
 //       (the 1,000,000 x 128 target; about an hour on 2 cores)
