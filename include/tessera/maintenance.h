@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "tessera/options.h"  // HealthLimits
 #include "tessera/status.h"
 
 namespace tessera {
@@ -84,16 +85,6 @@ struct TableStats {
   int64_t bytes_on_disk = 0;
   /// Render as a JSON object.
   std::string ToJson() const;
-};
-
-/// Limits on maintenance debt; a value < 0 disables that check.
-struct HealthLimits {
-  int64_t max_fragments = 1000;
-  int64_t max_small_fragments = 100;
-  int64_t max_unindexed_rows = 100000;
-  int64_t max_deleted_rows = 1000000;
-  int64_t max_versions = 10000;
-  int64_t target_rows_per_fragment = 1 << 20;
 };
 
 struct HealthReport {

@@ -18,6 +18,34 @@ enum class CreateMode {
   kExistOk,    ///< open the existing table (its schema must match)
 };
 
+/// Limits on maintenance debt (Table::Health, and add() backpressure); a value < 0 disables
+/// that check.
+struct HealthLimits {
+  int64_t max_fragments = 1000;
+  int64_t max_small_fragments = 100;  ///< fragments under target_rows_per_fragment / 8 rows
+  int64_t max_unindexed_rows = 100000;
+  int64_t max_deleted_rows = 1000000;  ///< deleted rows compaction has not yet dropped
+  int64_t max_versions = 10000;        ///< not checked by add(): counting needs a listing
+  int64_t target_rows_per_fragment = 1 << 20;
+};
+
+/// What add() does when the table is past a HealthLimits limit, i.e. when a stream outruns
+/// maintenance.
+enum class BackpressureMode {
+  kNone,  ///< nothing (the default)
+  kWarn,  ///< commit, and name the limits passed in AddResult::warnings
+  kWait,  ///< wait (bounded by max_wait_ms) for maintenance to bring the table back under the
+          ///< limits, then commit; warns if it is still past them. Never fails the add.
+};
+
+struct BackpressureOptions {
+  BackpressureMode mode = BackpressureMode::kNone;
+  /// The limits; max_versions is ignored (see HealthLimits).
+  HealthLimits limits;
+  int64_t max_wait_ms = 30000;
+  int64_t poll_interval_ms = 100;
+};
+
 /// Options for opening tables and databases.
 struct TableOptions {
   /// Where the files live. Borrowed; must outlive every Table opened with it.
@@ -25,6 +53,8 @@ struct TableOptions {
   io::FileSystem* file_system = nullptr;
   /// Upper bound on commit attempts when other writers keep winning; then kConflict.
   int max_commit_attempts = 200;
+  /// What Add() does when maintenance falls behind.
+  BackpressureOptions backpressure;
 };
 
 /// Exactly-once ingestion: an add tagged with a stream id and a batch id commits the stream's

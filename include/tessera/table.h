@@ -45,6 +45,11 @@ struct AddResult {
   uint64_t version = 0;
   uint64_t first_row_id = 0;  ///< the rows got ids [first_row_id, first_row_id + num_rows)
   int64_t num_rows = 0;
+  /// With TableOptions::backpressure: one sentence per maintenance-debt limit the table was
+  /// past when this add was written (after any waiting), e.g. "unindexed rows: 120000 > limit
+  /// 100000 (run optimize_indices)".
+  std::vector<std::string> warnings;
+  int64_t backpressure_wait_ms = 0;  ///< time spent waiting for maintenance (mode kWait)
 };
 
 struct DeleteResult {
@@ -177,10 +182,15 @@ class Table {
                                                    const RecordBatch* first, CreateMode mode,
                                                    const TableOptions& options);
   Table(std::string uri, std::unique_ptr<table::TableStore> store,
-        std::shared_ptr<const table::Snapshot> snapshot);
+        std::shared_ptr<const table::Snapshot> snapshot, BackpressureOptions backpressure);
+  /// Apply the backpressure option to an add about to be written on top of `*base`: warn or
+  /// wait (refreshing `*base`). Returns the warnings for the AddResult.
+  Result<std::vector<std::string>> ApplyBackpressure(std::shared_ptr<const table::Snapshot>* base,
+                                                     int64_t* waited_ms);
 
   const std::string uri_;
   std::unique_ptr<table::TableStore> store_;
+  const BackpressureOptions backpressure_;
   mutable std::mutex mu_;
   std::shared_ptr<const table::Snapshot> snapshot_;  // GUARDED_BY(mu_)
   bool read_only_ = false;                           // GUARDED_BY(mu_)

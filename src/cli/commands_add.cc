@@ -96,6 +96,9 @@ class Importer {
     ClearProgress();
     console_.Print("added " + std::to_string(added->num_rows) + " rows from " + path +
                    " as version " + std::to_string(added->version) + "\n");
+    for (const std::string& warning : added->warnings) {
+      std::fprintf(console_.err, "warning: %s\n", warning.c_str());
+    }
     std::fflush(console_.out);
     return Status::OK();
   }
@@ -130,7 +133,22 @@ Status RunAdd(const ParsedArgs& args, const Console& console) {
   if (args.Has("format")) {
     TESSERA_ASSIGN_OR_RETURN(forced_format, ingest::ParseInputFormat(args.Get("format")));
   }
-  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Table> table, Table::Open(args.positional(0)));
+  TableOptions table_options;
+  if (args.Has("backpressure")) {
+    const std::string mode = args.Get("backpressure");
+    table_options.backpressure.mode = mode == "wait"   ? BackpressureMode::kWait
+                                      : mode == "warn" ? BackpressureMode::kWarn
+                                                       : BackpressureMode::kNone;
+  }
+  if (args.Has("max-wait")) {
+    TESSERA_ASSIGN_OR_RETURN(double seconds, ParseDuration("max-wait", args.Get("max-wait")));
+    table_options.backpressure.max_wait_ms = static_cast<int64_t>(seconds * 1000);
+  }
+  HealthLimits& limits = table_options.backpressure.limits;
+  limits.max_fragments = args.GetInt("max-fragments", limits.max_fragments);
+  limits.max_unindexed_rows = args.GetInt("max-unindexed-rows", limits.max_unindexed_rows);
+  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Table> table,
+                           Table::Open(args.positional(0), table_options));
   const std::vector<std::string> files(args.positional().begin() + 1, args.positional().end());
   Importer importer(table.get(), console);
   importer.set_show_progress(console.err_is_terminal && files.size() > 1);
@@ -160,7 +178,19 @@ CommandSpec AddCommand() {
                      .kind = FlagKind::kChoice,
                      .help = "input format of every FILE (default: from each file's extension: "
                              ".jsonl/.ndjson/.json, .csv, .arrow/.feather/.ipc, .fvecs)",
-                     .choices = {"jsonl", "csv", "arrow", "fvecs"}}},
+                     .choices = {"jsonl", "csv", "arrow", "fvecs"}},
+                    {.name = "backpressure",
+                     .kind = FlagKind::kChoice,
+                     .help = "when maintenance is behind (see --max-*): none (default), warn on "
+                             "stderr, or wait up to --max-wait for it, then add and warn",
+                     .choices = {"none", "warn", "wait"}},
+                    {.name = "max-wait", .help = "longest backpressure wait (default 30s)"},
+                    {.name = "max-fragments",
+                     .kind = FlagKind::kInt,
+                     .help = "backpressure limit on fragments (default 1000)"},
+                    {.name = "max-unindexed-rows",
+                     .kind = FlagKind::kInt,
+                     .help = "backpressure limit on unindexed rows (default 100000)"}},
           .details =
               "Columns are matched by name. An fvecs file fills the table's only vector column;\n"
               "if the table has an int64 column 'id', the new rows get ids continuing after the\n"

@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "io/file_system.h"
 #include "tessera/table.h"
@@ -266,6 +268,79 @@ TEST_F(MaintenanceTest, OptimizeStatsHealthAndHistoryTellTheOperatorWhatHappened
   EXPECT_NE(metrics.find("tessera_query_latency_seconds_count{table=\"/t\"} 1"), std::string::npos);
   EXPECT_NE(metrics.find("tessera_add_latency_seconds{table=\"/t\",quantile=\"0.99\"}"),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace tessera
+
+namespace tessera {
+namespace {
+
+class BackpressureTest : public MaintenanceTest {
+ protected:
+  std::unique_ptr<Table> OpenWith(BackpressureMode mode, int64_t max_wait_ms) {
+    TableOptions options = options_;
+    options.backpressure.mode = mode;
+    options.backpressure.limits.max_fragments = 3;
+    options.backpressure.limits.max_small_fragments = -1;
+    options.backpressure.limits.max_unindexed_rows = -1;
+    options.backpressure.max_wait_ms = max_wait_ms;
+    options.backpressure.poll_interval_ms = 5;
+    return Table::Open("/t", options).value();
+  }
+};
+
+TEST_F(BackpressureTest, NoneNeverWarns) {
+  auto table = OpenWith(BackpressureMode::kNone, 0);
+  for (int i = 0; i < 6; ++i) {
+    auto added = table->Add(MakeBatch(i * 10, 10));
+    ASSERT_TRUE(added.ok()) << added.status().ToString();
+    EXPECT_TRUE(added->warnings.empty());
+  }
+}
+
+TEST_F(BackpressureTest, WarnNamesTheLimitPassedAndStillCommits) {
+  auto table = OpenWith(BackpressureMode::kWarn, 0);
+  for (int i = 0; i < 4; ++i) {
+    auto added = table->Add(MakeBatch(i * 10, 10));
+    ASSERT_TRUE(added.ok());
+    EXPECT_TRUE(added->warnings.empty()) << "add " << i << ": " << added->warnings.front();
+  }
+  // 4 fragments > 3: the fifth add is told, and its rows are committed anyway.
+  auto added = table->Add(MakeBatch(40, 10));
+  ASSERT_TRUE(added.ok());
+  ASSERT_EQ(added->warnings.size(), 1u);
+  EXPECT_EQ(added->warnings[0], "fragments: 4 > limit 3 (run compaction)");
+  EXPECT_EQ(added->backpressure_wait_ms, 0);
+  EXPECT_EQ(table->CountRows().value(), 50);
+}
+
+TEST_F(BackpressureTest, WaitIsBoundedAndThenCommitsWithAWarning) {
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(table_->Add(MakeBatch(i * 10, 10)).ok());
+  auto table = OpenWith(BackpressureMode::kWait, 50);
+  auto added = table->Add(MakeBatch(40, 10));
+  ASSERT_TRUE(added.ok());
+  EXPECT_GE(added->backpressure_wait_ms, 50);
+  ASSERT_EQ(added->warnings.size(), 2u);
+  EXPECT_NE(added->warnings[0].find("still past 1 limit"), std::string::npos) << added->warnings[0];
+  EXPECT_EQ(table->CountRows().value(), 50);
+}
+
+TEST_F(BackpressureTest, WaitEndsWhenMaintenanceCatchesUp) {
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(table_->Add(MakeBatch(i * 10, 10)).ok());
+  auto table = OpenWith(BackpressureMode::kWait, 60000);
+  std::thread maintenance([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    auto compacted = table_->CompactFiles();  // another handle, as another process would
+    EXPECT_TRUE(compacted.ok()) << compacted.status().ToString();
+  });
+  auto added = table->Add(MakeBatch(40, 10));
+  maintenance.join();
+  ASSERT_TRUE(added.ok());
+  EXPECT_TRUE(added->warnings.empty()) << added->warnings.front();
+  EXPECT_LT(added->backpressure_wait_ms, 60000);
+  EXPECT_EQ(table->CountRows().value(), 50);
+  EXPECT_EQ(table->ListVersions().value().back().num_fragments, 2);
 }
 
 }  // namespace

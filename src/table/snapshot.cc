@@ -29,6 +29,29 @@ Result<Snapshot::RowLocation> Snapshot::Locate(uint64_t row_id) const {
                      it->first_row_idx + static_cast<int64_t>(row_id - it->start)};
 }
 
+std::vector<std::string> DebtProblems(const Snapshot& snapshot, const HealthLimits& limits) {
+  std::vector<std::string> problems;
+  auto check = [&](int64_t value, int64_t limit, const char* what, const char* fix) {
+    if (limit >= 0 && value > limit) {
+      problems.push_back(std::string(what) + ": " + std::to_string(value) + " > limit " +
+                         std::to_string(limit) + " (" + fix + ")");
+    }
+  };
+  const format::Manifest& manifest = snapshot.manifest();
+  int64_t small = 0;
+  for (const auto& fragment : manifest.fragments) {
+    if (fragment.num_rows < limits.target_rows_per_fragment / 8) ++small;
+  }
+  check(static_cast<int64_t>(manifest.fragments.size()), limits.max_fragments, "fragments",
+        "run compaction");
+  check(small, limits.max_small_fragments, "small fragments", "run compaction");
+  check(UnindexedRows(manifest), limits.max_unindexed_rows, "unindexed rows",
+        "run optimize_indices");
+  check(snapshot.num_deleted_rows(), limits.max_deleted_rows, "deleted rows not materialized",
+        "run compaction");
+  return problems;
+}
+
 int64_t UnindexedRows(const format::Manifest& manifest) {
   std::vector<format::RowIdRange> covered;
   for (const auto& segment : manifest.index_segments) {

@@ -8,6 +8,7 @@
 
 #include "format/deletion_file.h"
 #include "format/manifest.h"
+#include "tessera/options.h"
 #include "tessera/record_batch.h"
 #include "tessera/result.h"
 
@@ -62,6 +63,10 @@ class Snapshot {
 /// Stored rows (deleted or not) that no segment of the manifest's first index covers; every
 /// stored row when there is no index.
 int64_t UnindexedRows(const format::Manifest& manifest);
+
+/// One sentence per HealthLimits limit `snapshot` is past, among those a manifest answers
+/// without further I/O: fragments, small fragments, unindexed rows, deleted rows.
+std::vector<std::string> DebtProblems(const Snapshot& snapshot, const HealthLimits& limits);
 
 /// Expand a fragment's row-id ranges into one id per row (size = fragment rows).
 std::vector<uint64_t> ExpandRowIds(const format::FragmentMeta& fragment);

@@ -1,9 +1,11 @@
 #include "tessera/table.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <thread>
 
 #include "base/uuid.h"
 #include "expr/filter.h"
@@ -119,8 +121,11 @@ format::Manifest NextManifestFrom(const Snapshot& latest) {
 }  // namespace
 
 Table::Table(std::string uri, std::unique_ptr<TableStore> store,
-             std::shared_ptr<const Snapshot> snapshot)
-    : uri_(std::move(uri)), store_(std::move(store)), snapshot_(std::move(snapshot)) {}
+             std::shared_ptr<const Snapshot> snapshot, BackpressureOptions backpressure)
+    : uri_(std::move(uri)),
+      store_(std::move(store)),
+      backpressure_(std::move(backpressure)),
+      snapshot_(std::move(snapshot)) {}
 
 Table::~Table() = default;
 
@@ -159,7 +164,8 @@ Result<std::unique_ptr<Table>> Table::CreateImpl(std::string_view uri, const Sch
         return Status::InvalidArgument("table '", uri, "' exists with schema ",
                                        latest->schema().ToString(), ", not ", schema.ToString());
       }
-      return std::unique_ptr<Table>(new Table(std::string(uri), std::move(store), latest));
+      return std::unique_ptr<Table>(
+          new Table(std::string(uri), std::move(store), latest, options.backpressure));
     }
   }
   std::optional<format::FragmentMeta> fragment;
@@ -203,7 +209,8 @@ Result<std::unique_ptr<Table>> Table::CreateImpl(std::string_view uri, const Sch
   if (!snapshot) {
     TESSERA_ASSIGN_OR_RETURN(snapshot, store->LoadSnapshot(committed->version));
   }
-  return std::unique_ptr<Table>(new Table(std::string(uri), std::move(store), std::move(snapshot)));
+  return std::unique_ptr<Table>(
+      new Table(std::string(uri), std::move(store), std::move(snapshot), options.backpressure));
 }
 
 Result<std::unique_ptr<Table>> Table::Open(std::string_view uri, const TableOptions& options) {
@@ -212,7 +219,8 @@ Result<std::unique_ptr<Table>> Table::Open(std::string_view uri, const TableOpti
   TESSERA_ASSIGN_OR_RETURN(uint64_t latest, store->LatestVersion());
   if (latest == 0) return Status::NotFound("no table at '", uri, "'");
   TESSERA_ASSIGN_OR_RETURN(auto snapshot, store->LoadSnapshot(latest));
-  return std::unique_ptr<Table>(new Table(std::string(uri), std::move(store), std::move(snapshot)));
+  return std::unique_ptr<Table>(
+      new Table(std::string(uri), std::move(store), std::move(snapshot), options.backpressure));
 }
 
 Result<std::shared_ptr<const Snapshot>> Table::CurrentSnapshot() {
@@ -277,6 +285,8 @@ Result<AddResult> Table::Add(const RecordBatch& batch, const AddOptions& options
   const Schema schema = base->schema();
   TESSERA_ASSIGN_OR_RETURN(RecordBatch conformed, ConformBatch(batch, schema));
   if (conformed.num_rows() == 0) return Status::InvalidArgument("add: batch has no rows");
+  int64_t waited_ms = 0;
+  TESSERA_ASSIGN_OR_RETURN(std::vector<std::string> warnings, ApplyBackpressure(&base, &waited_ms));
   TESSERA_ASSIGN_OR_RETURN(format::FragmentMeta fragment, store_->WriteFragment(conformed));
   format::TransactionMeta txn;
   txn.operation = "add";
@@ -327,7 +337,37 @@ Result<AddResult> Table::Add(const RecordBatch& batch, const AddOptions& options
   result.version = committed->version;
   result.first_row_id = first_row_id;
   result.num_rows = conformed.num_rows();
+  result.warnings = std::move(warnings);
+  result.backpressure_wait_ms = waited_ms;
   return result;
+}
+
+Result<std::vector<std::string>> Table::ApplyBackpressure(std::shared_ptr<const Snapshot>* base,
+                                                          int64_t* waited_ms) {
+  *waited_ms = 0;
+  if (backpressure_.mode == BackpressureMode::kNone) return std::vector<std::string>{};
+  std::vector<std::string> problems = table::DebtProblems(**base, backpressure_.limits);
+  if (backpressure_.mode == BackpressureMode::kWait && !problems.empty()) {
+    // Poll for maintenance committed by any process; the add is never refused, only delayed,
+    // so a stream can not lose data to a maintenance job that died.
+    const int64_t started_us = ::tessera::base::NowMicros();
+    while (!problems.empty()) {
+      const int64_t elapsed_ms = (::tessera::base::NowMicros() - started_us) / 1000;
+      if (elapsed_ms >= backpressure_.max_wait_ms) break;
+      const int64_t sleep_ms = std::max<int64_t>(
+          1, std::min(backpressure_.poll_interval_ms, backpressure_.max_wait_ms - elapsed_ms));
+      std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms));
+      TESSERA_ASSIGN_OR_RETURN(*base, CurrentSnapshot());
+      problems = table::DebtProblems(**base, backpressure_.limits);
+    }
+    *waited_ms = (::tessera::base::NowMicros() - started_us) / 1000;
+    if (!problems.empty()) {
+      problems.insert(problems.begin(), "waited " + std::to_string(*waited_ms) +
+                                            " ms for maintenance; the table is still past " +
+                                            std::to_string(problems.size()) + " limit(s)");
+    }
+  }
+  return problems;
 }
 
 Result<DeleteResult> Table::DeleteRows(std::string_view where) {

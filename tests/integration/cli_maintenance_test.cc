@@ -229,6 +229,24 @@ TEST_F(CliMaintenanceTest, CompactMergesFragmentsAndKeepsRowIds) {
   EXPECT_EQ(Ok({"compact", table_, "--target-rows", "1000"}).out, "nothing to compact\n");
 }
 
+TEST_F(CliMaintenanceTest, AddBackpressureWarnsWhenMaintenanceIsBehind) {
+  CreateWithFiles(2);
+  const fs::path path = dir_ / "more.jsonl";
+  WriteFile(path, "{\"id\": 1000, \"vector\": [1, 2, 3, 4]}\n");
+  CliRun run =
+      RunCli({"add", table_, path.string(), "--backpressure", "warn", "--max-fragments", "1"});
+  EXPECT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_EQ(run.err, "warning: fragments: 2 > limit 1 (run compaction)\n") << Describe(run);
+  EXPECT_EQ(Ok({"count", table_}).out, "41\n");
+  Ok({"compact", table_, "--target-rows", "1000"});
+  // Compaction brought the table back under the limit: the waiting add goes straight in.
+  run = RunCli({"add", table_, path.string(), "--backpressure", "wait", "--max-fragments", "1",
+                "--max-wait", "60s"});
+  EXPECT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_EQ(run.err, "") << Describe(run);
+  EXPECT_EQ(Ok({"count", table_}).out, "42\n");
+}
+
 TEST_F(CliMaintenanceTest, CompactMaterializesDeletedRows) {
   CreateWithFiles(2);
   Ok({"delete", table_, "--where", "id < 10"});
