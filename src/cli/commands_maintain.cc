@@ -80,7 +80,8 @@ Result<maintenance::DaemonOptions> DaemonOptionsFromArgs(const ParsedArgs& args)
                                : "give --interval DURATION, --adaptive or --once");
   }
   if (!adaptive) {
-    for (std::string_view flag : {"target-tail-ms", "min-interval", "max-interval"}) {
+    for (std::string_view flag :
+         {"tail-budget-ms", "target-tail-ms", "min-interval", "max-interval"}) {
       if (args.Has(flag)) return UsageError("--" + std::string(flag) + " needs --adaptive");
     }
   }
@@ -95,8 +96,12 @@ Result<maintenance::DaemonOptions> DaemonOptionsFromArgs(const ParsedArgs& args)
   options.adaptive = adaptive;
   TESSERA_ASSIGN_OR_RETURN(options.interval_seconds,
                            GetDuration(args, "interval", options.interval_seconds));
+  if (args.Has("tail-budget-ms") && args.Has("target-tail-ms")) {
+    return UsageError("--tail-budget-ms and --target-tail-ms are the same flag: give one");
+  }
+  const char* budget_flag = args.Has("target-tail-ms") ? "target-tail-ms" : "tail-budget-ms";
   TESSERA_ASSIGN_OR_RETURN(options.target_tail_ms,
-                           GetPositiveNumber(args, "target-tail-ms", options.target_tail_ms));
+                           GetPositiveNumber(args, budget_flag, options.target_tail_ms));
   TESSERA_ASSIGN_OR_RETURN(options.min_interval_seconds,
                            GetDuration(args, "min-interval", options.min_interval_seconds));
   TESSERA_ASSIGN_OR_RETURN(options.max_interval_seconds,
@@ -194,10 +199,11 @@ CommandSpec MaintainCommand() {
        .help = "fixed cadence: time between the starts of two runs"},
       {.name = "adaptive",
        .kind = FlagKind::kBool,
-       .help = "run when the unindexed tail's predicted flat-scan cost reaches --target-tail-ms"},
-      {.name = "target-tail-ms",
+       .help = "run when the unindexed tail's predicted flat-scan cost reaches --tail-budget-ms"},
+      {.name = "tail-budget-ms",
        .value_name = "F",
-       .help = "adaptive: tail latency target in milliseconds (default 5)"},
+       .help = "adaptive: query latency the unindexed tail may add, in milliseconds (default 5)"},
+      {.name = "target-tail-ms", .value_name = "F", .help = "the same as --tail-budget-ms"},
       {.name = "min-interval", .value_name = "DURATION", .help = "adaptive: (default 1s)"},
       {.name = "max-interval", .value_name = "DURATION", .help = "adaptive: (default 10m)"},
       {.name = "max-runs",

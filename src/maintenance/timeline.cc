@@ -194,8 +194,11 @@ std::string TimelinesToSvg(const std::vector<Timeline>& timelines, const std::st
     head += "<rect x=\"" + Format("%.1f", kLeft) + "\" y=\"" + Format("%.1f", ly - 9) +
             "\" width=\"14\" height=\"10\" fill=\"" + kColors[k % std::size(kColors)] + "\"/>\n";
     head += "<text x=\"" + Format("%.1f", kLeft + 20) + "\" y=\"" + Format("%.1f", ly) + "\">" +
-            Escape(timelines[k].label) + " (ticks on the axes: optimize runs)</text>\n";
+            Escape(timelines[k].label) + "</text>\n";
   }
+  head += "<text x=\"" + Format("%.1f", kLeft + 300) +
+          "\" y=\"40\" fill=\"#555\">ticks at the bottom of each panel: optimize runs "
+          "finished</text>\n";
   double top = legend_h + kPanelGap - 10;
   svg.Panel(
       top, "rows",

@@ -433,6 +433,13 @@ TEST_F(CliMaintenanceTest, BadArgumentsAreUsageErrors) {
               "--adaptive");
   ExpectError(RunCli({"maintain", table_, "--adaptive", "--target-tail-ms", "-3"}), 1,
               "--target-tail-ms");
+  ExpectError(RunCli({"maintain", table_, "--adaptive", "--tail-budget-ms", "0"}), 1,
+              "--tail-budget-ms");
+  ExpectError(RunCli({"maintain", table_, "--interval", "1s", "--tail-budget-ms", "3"}), 1,
+              "--adaptive");
+  ExpectError(
+      RunCli({"maintain", table_, "--adaptive", "--tail-budget-ms", "3", "--target-tail-ms", "3"}),
+      1, "same flag");
   ExpectError(RunCli({"maintain", table_, "--interval", "1s", "--max-runs", "0"}), 1, "--max-runs");
   // A failed operation is exit 2.
   ExpectError(RunCli({"compact", (dir_ / "missing").string()}), 2, "");
