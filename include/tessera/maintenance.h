@@ -49,6 +49,7 @@ struct CleanupResult {
   int64_t files_removed = 0;
   int64_t bytes_freed = 0;
   int64_t files_kept_in_grace = 0;
+  int64_t manifests_read = 0;  ///< what the cleanup cost: new versions + tags, not the history
   double seconds = 0;
 };
 
