@@ -14,9 +14,14 @@ namespace {
 
 // Rows sampled to train the scalar quantizer.
 constexpr int64_t kQuantizerSampleRows = 1 << 16;
-// IVF_HNSW_SQ defaults to partitions of at least this many rows: the graphs pay off on large
-// partitions, and fewer partitions mean fewer graphs to probe.
-constexpr int64_t kMinRowsPerGraphPartition = 16384;
+// IVF_HNSW_SQ defaults to partitions of at least this many rows: a graph searches a large
+// partition about as fast as a small one (cost grows with log n), so one graph up to ~1M rows
+// is fastest at a given recall (bench/vector_search_benchmark.cc: 3 partitions of Fashion-MNIST
+// probed with nprobes=2 ran at 0.6x hnswlib, one graph at >= 1x). Builds stay parallel:
+// a large graph is built by all threads at once.
+constexpr int64_t kMinRowsPerGraphPartition = 1 << 20;
+// Partitions of at least this many rows are built by all threads together.
+constexpr int64_t kConcurrentGraphBuildRows = 4096;
 // Rows of a partition on which a search estimates the selectivity of its filter.
 constexpr int64_t kFilterSampleRows = 64;
 
@@ -134,40 +139,46 @@ Status IvfHnswSqIndex::Populate(std::span<const float> vectors, std::span<const 
     return Status::OK();
   }
 
-  // Build the graphs, largest partitions first so that the threads finish together.
-  graphs_.assign(num_partitions, HnswGraph());
+  // Build the graphs, largest partitions first. A large partition is built by all threads
+  // together (concurrent insertion); the small ones one per thread, so that the threads finish
+  // together.
+  graphs_.clear();
+  graphs_.resize(num_partitions);
   std::vector<int32_t> order(num_partitions);
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [this](int32_t a, int32_t b) {
     return lists_.partition_size(a) > lists_.partition_size(b);
   });
-  std::atomic<int32_t> next{0};
   std::atomic<int64_t> rows_done{0};
   const std::vector<uint64_t>& offsets = lists_.offsets();
+  auto build_graph = [&](int32_t partition, int graph_threads, std::vector<float>* buffer) {
+    const int64_t size = lists_.partition_size(partition);
+    buffer->resize(static_cast<size_t>(size) * dim);
+    for (int64_t node = 0; node < size; ++node) {
+      std::copy_n(vectors.data() + slot_rows[offsets[partition] + node] * dim, dim,
+                  buffer->data() + node * dim);
+    }
+    HnswParams params = hnsw_params_;
+    params.seed = hnsw_params_.seed + static_cast<uint64_t>(partition);
+    HnswGraph graph(params, static_cast<uint32_t>(size));
+    graph.Build(FloatSpace(buffer->data(), dim, metric_), graph_threads);
+    graphs_[partition] = std::move(graph);
+    const int64_t done = rows_done.fetch_add(size) + size;
+    progress.Report(graph_start + (1.0 - graph_start) * static_cast<double>(done) /
+                                      static_cast<double>(num_rows));
+  };
+  int32_t rank = 0;
+  std::vector<float> buffer;
+  for (; rank < num_partitions && threads > 1 &&
+         lists_.partition_size(order[rank]) >= kConcurrentGraphBuildRows;
+       ++rank) {
+    build_graph(order[rank], threads, &buffer);
+  }
+  std::atomic<int32_t> next{rank};
   internal::ParallelFor(threads, threads, [&](int64_t, int64_t, int) {
     std::vector<float> partition_vectors;
-    HnswScratch scratch;
-    while (true) {
-      const int32_t rank = next.fetch_add(1);
-      if (rank >= num_partitions) break;
-      const int32_t partition = order[rank];
-      const int64_t size = lists_.partition_size(partition);
-      partition_vectors.resize(static_cast<size_t>(size) * dim);
-      for (int64_t node = 0; node < size; ++node) {
-        std::copy_n(vectors.data() + slot_rows[offsets[partition] + node] * dim, dim,
-                    partition_vectors.data() + node * dim);
-      }
-      HnswParams params = hnsw_params_;
-      params.seed = hnsw_params_.seed + static_cast<uint64_t>(partition);
-      HnswGraph graph(params, static_cast<uint32_t>(size));
-      const FloatSpace space(partition_vectors.data(), dim, metric_);
-      for (uint32_t node = 0; node < graph.num_nodes(); ++node) {
-        graph.Insert(node, space, &scratch);
-      }
-      graphs_[partition] = std::move(graph);
-      const int64_t done = rows_done.fetch_add(size) + size;
-      progress.Report(graph_start + (1.0 - graph_start) * static_cast<double>(done) /
-                                        static_cast<double>(num_rows));
+    for (int32_t r = next.fetch_add(1); r < num_partitions; r = next.fetch_add(1)) {
+      build_graph(order[r], 1, &partition_vectors);
     }
   });
   progress.Report(1.0);

@@ -1,9 +1,11 @@
 #include "index/hnsw/hnsw_graph.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <random>
+#include <thread>
 
 namespace tessera::index {
 namespace {
@@ -124,18 +126,33 @@ size_t HnswGraph::memory_bytes() const {
          upper_offsets_.size() * sizeof(uint64_t);
 }
 
-template <class Space>
-uint32_t HnswGraph::Descend(const Space& space, int target_level, float* distance) const {
-  uint32_t current = entry_point_;
+template <bool kLocked>
+uint32_t HnswGraph::CopyLinks(uint32_t node, int level, uint32_t* out) const {
+  if constexpr (kLocked) {
+    std::lock_guard<std::mutex> lock(locks_->node_locks[node % kLockStripes]);
+    const uint32_t* block = Block(node, level);
+    std::copy_n(block + 1, block[0], out);
+    return block[0];
+  } else {
+    const uint32_t* block = Block(node, level);
+    std::copy_n(block + 1, block[0], out);
+    return block[0];
+  }
+}
+
+template <bool kLocked, class Space>
+uint32_t HnswGraph::Descend(const Space& space, uint32_t start, int start_level, int target_level,
+                            float* distance) const {
+  uint32_t current = start;
   float current_distance = space.Distance(current);
-  for (int level = max_level_; level > target_level; --level) {
+  uint32_t links[2 * 128 + 1];
+  for (int level = start_level; level > target_level; --level) {
     bool changed = true;
     while (changed) {
       changed = false;
-      const uint32_t* block = Block(current, level);
-      const uint32_t count = block[0];
-      for (uint32_t link = 1; link <= count; ++link) {
-        const uint32_t next = block[link];
+      const uint32_t count = CopyLinks<kLocked>(current, level, links);
+      for (uint32_t link = 0; link < count; ++link) {
+        const uint32_t next = links[link];
         const float d = space.Distance(next);
         if (d < current_distance) {
           current_distance = d;
@@ -149,7 +166,7 @@ uint32_t HnswGraph::Descend(const Space& space, int target_level, float* distanc
   return current;
 }
 
-template <class Space>
+template <bool kLocked, class Space>
 void HnswGraph::SearchLevel(const Space& space, uint32_t entry, float entry_distance, int32_t ef,
                             int level, NodeFilter filter, HnswScratch* scratch) const {
   scratch->Reset(num_nodes());
@@ -172,6 +189,11 @@ void HnswGraph::SearchLevel(const Space& space, uint32_t entry, float entry_dist
     // Two passes over the links: first find the unvisited ones (prefetching the visited
     // stamps), then compute their distances while prefetching the next nodes' data.
     const uint32_t* block = Block(current.node, level);
+    uint32_t copied[2 * 128 + 1];
+    if constexpr (kLocked) {  // links being rewritten by other threads: take a snapshot
+      copied[0] = CopyLinks<true>(current.node, level, copied + 1);
+      block = copied;
+    }
     const uint32_t count = block[0];
     for (uint32_t link = 1; link <= count; ++link) scratch->PrefetchVisited(block[link]);
     uint32_t* fresh = scratch->fresh;
@@ -207,8 +229,8 @@ void HnswGraph::Search(const Space& space, int32_t ef, NodeFilter filter, HnswSc
   out->clear();
   if (max_level_ < 0) return;
   float entry_distance = 0.0f;
-  const uint32_t entry = Descend(space, 0, &entry_distance);
-  SearchLevel(space, entry, entry_distance, ef, 0, filter, scratch);
+  const uint32_t entry = Descend<false>(space, entry_point_, max_level_, 0, &entry_distance);
+  SearchLevel<false>(space, entry, entry_distance, ef, 0, filter, scratch);
   out->assign(scratch->results.begin(), scratch->results.end());
   std::sort(out->begin(), out->end(), Ascending);
 }
@@ -237,28 +259,67 @@ void HnswGraph::SelectNeighbors(const FloatSpace& space, std::vector<HnswCandida
 }
 
 void HnswGraph::Insert(uint32_t node, const FloatSpace& graph_space, HnswScratch* scratch) {
+  InsertImpl<false>(node, graph_space, scratch);
+}
+
+template <bool kLocked>
+void HnswGraph::InsertImpl(uint32_t node, const FloatSpace& graph_space, HnswScratch* scratch) {
   const int node_level = levels_[node];
-  if (max_level_ < 0) {
+  // The entry point as of now. A node that will become the new top keeps the global lock for
+  // its whole insertion (rare: about one node in m per level), as in hnswlib.
+  std::unique_lock<std::mutex> global;
+  if constexpr (kLocked) global = std::unique_lock<std::mutex>(locks_->global);
+  const int top_level = max_level_;
+  const uint32_t top_node = entry_point_;
+  if (top_level < 0) {
     entry_point_ = node;
     max_level_ = node_level;
     return;
   }
+  if (global.owns_lock() && node_level <= top_level) global.unlock();
+
   const FloatSpace space = graph_space.WithQuery(graph_space.Vector(node));
   float entry_distance = 0.0f;
-  uint32_t entry = Descend(space, node_level, &entry_distance);
+  uint32_t entry = Descend<kLocked>(space, top_node, top_level, node_level, &entry_distance);
   std::vector<HnswCandidate>& pruned = scratch->pruned;
-  for (int level = std::min(node_level, max_level_); level >= 0; --level) {
-    SearchLevel(space, entry, entry_distance, params_.ef_construction, level, NodeFilter(),
-                scratch);
+  auto lock_node = [this](uint32_t id) {
+    if constexpr (kLocked) {
+      return std::unique_lock<std::mutex>(locks_->node_locks[id % kLockStripes]);
+    } else {
+      return std::unique_lock<std::mutex>();
+    }
+  };
+  for (int level = std::min(node_level, top_level); level >= 0; --level) {
+    SearchLevel<kLocked>(space, entry, entry_distance, params_.ef_construction, level, NodeFilter(),
+                         scratch);
     std::vector<HnswCandidate> neighbors(scratch->results.begin(), scratch->results.end());
     SelectNeighbors(space, &neighbors, params_.m, scratch);
     std::sort(neighbors.begin(), neighbors.end(), Ascending);
-    uint32_t* block = Block(node, level);
-    block[0] = static_cast<uint32_t>(neighbors.size());
-    for (size_t idx = 0; idx < neighbors.size(); ++idx) block[1 + idx] = neighbors[idx].node;
-
     const int max_links = MaxLinks(level);
+    {
+      auto lock = lock_node(node);
+      uint32_t* block = Block(node, level);
+      if (block[0] == 0) {
+        block[0] = static_cast<uint32_t>(neighbors.size());
+        for (size_t idx = 0; idx < neighbors.size(); ++idx) block[1 + idx] = neighbors[idx].node;
+      } else {
+        // Concurrent build only: a thread that reached this node through an upper level
+        // already linked its own node here. Keep those links too.
+        pruned.assign(neighbors.begin(), neighbors.end());
+        for (uint32_t link = 1; link <= block[0]; ++link) {
+          const bool known =
+              std::any_of(neighbors.begin(), neighbors.end(),
+                          [&](const HnswCandidate& c) { return c.node == block[link]; });
+          if (!known) pruned.push_back({space.Distance(block[link]), block[link]});
+        }
+        SelectNeighbors(space, &pruned, max_links, scratch);
+        block[0] = static_cast<uint32_t>(pruned.size());
+        for (size_t idx = 0; idx < pruned.size(); ++idx) block[1 + idx] = pruned[idx].node;
+      }
+    }
+
     for (const HnswCandidate& neighbor : neighbors) {
+      auto lock = lock_node(neighbor.node);
       uint32_t* other = Block(neighbor.node, level);
       if (static_cast<int>(other[0]) < max_links) {
         other[1 + other[0]] = node;
@@ -281,15 +342,36 @@ void HnswGraph::Insert(uint32_t node, const FloatSpace& graph_space, HnswScratch
       entry_distance = neighbors.front().distance;
     }
   }
-  if (node_level > max_level_) {
+  if (node_level > top_level) {  // still holding the global lock when kLocked
     entry_point_ = node;
     max_level_ = node_level;
   }
 }
 
-void HnswGraph::Build(const FloatSpace& space) {
+void HnswGraph::Build(const FloatSpace& space, int num_threads) {
+  const uint32_t n = num_nodes();
   HnswScratch scratch;
-  for (uint32_t node = 0; node < num_nodes(); ++node) Insert(node, space, &scratch);
+  // Few nodes per thread: locking costs more than it saves.
+  if (num_threads <= 1 || n < 1024) {
+    for (uint32_t node = 0; node < n; ++node) InsertImpl<false>(node, space, &scratch);
+    return;
+  }
+  locks_ = std::make_unique<BuildLocks>();
+  // The first nodes alone, so that the graph has an entry point and some structure to search.
+  const uint32_t serial = std::min<uint32_t>(n, 64);
+  for (uint32_t node = 0; node < serial; ++node) InsertImpl<false>(node, space, &scratch);
+  std::atomic<uint32_t> next{serial};
+  auto worker = [&](HnswScratch* own) {
+    for (uint32_t node = next.fetch_add(1); node < n; node = next.fetch_add(1)) {
+      InsertImpl<true>(node, space, own);
+    }
+  };
+  std::vector<std::thread> threads;
+  std::vector<HnswScratch> scratches(static_cast<size_t>(num_threads - 1));
+  for (int t = 0; t + 1 < num_threads; ++t) threads.emplace_back(worker, &scratches[t]);
+  worker(&scratch);
+  for (std::thread& thread : threads) thread.join();
+  locks_.reset();
 }
 
 template void HnswGraph::Search<FloatSpace>(const FloatSpace&, int32_t, NodeFilter, HnswScratch*,

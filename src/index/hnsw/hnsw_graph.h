@@ -6,11 +6,14 @@
 // Layout: level 0 is one array of fixed-size link blocks [count, id * (2 * m)] per node; a node
 // on level L > 0 also owns L blocks [count, id * m] in one shared array. Node ids are 0..n-1.
 //
-// Thread safety: Insert() is single-threaded; after the last Insert() the graph is immutable and
-// any number of threads may Search() at once, each with its own HnswScratch.
+// Thread safety: Insert() is single-threaded; Build() may insert with several threads (it locks
+// internally, as hnswlib does). After the build the graph is immutable and any number of threads
+// may Search() at once, each with its own HnswScratch.
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <span>
 #include <vector>
 
@@ -87,8 +90,11 @@ class HnswGraph {
   // Insert `node`, linking it using exact distances in `space`.
   // REQUIRES: nodes are inserted in the order 0, 1, 2, ...; space covers them.
   void Insert(uint32_t node, const FloatSpace& space, HnswScratch* scratch);
-  // Insert all nodes 0..num_nodes()-1.
-  void Build(const FloatSpace& space);
+  // Insert all nodes 0..num_nodes()-1 with `num_threads` threads (hnswlib's scheme: a lock per
+  // node guards its links while a thread reads or rewrites them, a global lock the entry
+  // point). With one thread the graph is a deterministic function of the inputs; with more it
+  // depends on the interleaving, with the same quality.
+  void Build(const FloatSpace& space, int num_threads = 1);
 
   // Write to *out (cleared first) up to `ef` nodes accepted by `filter` nearest to the space's
   // query, ascending by distance. Rejected nodes are traversed, so a selective filter still
@@ -123,13 +129,30 @@ class HnswGraph {
   }
   int MaxLinks(int level) const { return level == 0 ? 2 * params_.m : params_.m; }
 
+  // Locks of a concurrent Build(); null otherwise. Striped: a node's links are guarded by
+  // node_locks[node % kLockStripes]; a thread never holds two of them at once.
+  static constexpr uint32_t kLockStripes = 1 << 14;
+  struct BuildLocks {
+    std::mutex global;  // entry_point_ and max_level_
+    std::mutex node_locks[kLockStripes];
+  };
+
   // Beam search on one level from `entry`; leaves the results max-heap in scratch->results.
-  template <class Space>
+  // kLocked: the graph is being built concurrently, so each node's links are copied under its
+  // lock before they are followed.
+  template <bool kLocked, class Space>
   void SearchLevel(const Space& space, uint32_t entry, float entry_distance, int32_t ef, int level,
                    NodeFilter filter, HnswScratch* scratch) const;
-  // Greedy descent from the entry point down to level `target_level` + 1.
-  template <class Space>
-  uint32_t Descend(const Space& space, int target_level, float* distance) const;
+  // Greedy descent from `start` on `start_level` down to level `target_level` + 1.
+  template <bool kLocked, class Space>
+  uint32_t Descend(const Space& space, uint32_t start, int start_level, int target_level,
+                   float* distance) const;
+  // Copy the links of `node` on `level` into `out` (>= 2 * m + 1 entries); return the count.
+  template <bool kLocked>
+  uint32_t CopyLinks(uint32_t node, int level, uint32_t* out) const;
+  // Insert() under locks (concurrent Build()).
+  template <bool kLocked>
+  void InsertImpl(uint32_t node, const FloatSpace& space, HnswScratch* scratch);
   // Keep at most `max_links` of `candidates` (ascending) by the paper's Algorithm 4 heuristic.
   void SelectNeighbors(const FloatSpace& space, std::vector<HnswCandidate>* candidates,
                        int max_links, HnswScratch* scratch) const;
@@ -142,7 +165,8 @@ class HnswGraph {
   size_t level0_stride_ = 0;
   size_t upper_stride_ = 0;
   uint32_t entry_point_ = 0;
-  int max_level_ = -1;  // -1 while empty
+  int max_level_ = -1;                 // -1 while empty
+  std::unique_ptr<BuildLocks> locks_;  // only during a concurrent Build()
 };
 
 }  // namespace tessera::index

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <set>
 
 #include "index/index_test_util_internal.h"
@@ -66,6 +68,39 @@ std::vector<float>* HnswGraphTest::base_ = nullptr;
 std::vector<float>* HnswGraphTest::queries_ = nullptr;
 std::vector<std::vector<uint64_t>>* HnswGraphTest::truth_ = nullptr;
 HnswGraph* HnswGraphTest::graph_ = nullptr;
+
+TEST_F(HnswGraphTest, ConcurrentBuildIsValidAndAsGoodAsTheSerialOne) {
+  HnswParams params = graph_->params();
+  HnswGraph parallel(params, kRows);
+  parallel.Build(FloatSpace(base_->data(), kDim, Metric::kL2), /*num_threads=*/4);
+  // Every link valid, counts bounded, entry point on the top level: FromArrays checks it all.
+  auto rebuilt = HnswGraph::FromArrays(params, parallel.entry_point(), parallel.levels(),
+                                       parallel.level0(), parallel.upper());
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status().ToString();
+  EXPECT_EQ(parallel.levels(), graph_->levels());  // levels come from the seed, not the order
+  // Nodes no level-0 link points to: pruning leaves a few in any HNSW build; a concurrent
+  // build must not leave notably more.
+  auto unlinked = [](const HnswGraph& graph) {
+    std::vector<bool> linked(kRows, false);
+    linked[graph.entry_point()] = true;
+    for (uint32_t node = 0; node < kRows; ++node) {
+      for (uint32_t link : graph.Links(node, 0)) linked[link] = true;
+    }
+    return std::count(linked.begin(), linked.end(), false);
+  };
+  std::printf("unlinked nodes: serial %ld, concurrent %ld\n", static_cast<long>(unlinked(*graph_)),
+              static_cast<long>(unlinked(parallel)));
+  EXPECT_LE(unlinked(parallel), unlinked(*graph_) + 2);
+  HnswGraph* serial = graph_;
+  graph_ = &parallel;
+  const double recall = SearchRecall(
+      32, [](const float* q) { return FloatSpace(base_->data(), kDim, Metric::kL2).WithQuery(q); });
+  graph_ = serial;
+  const double serial_recall = SearchRecall(
+      32, [](const float* q) { return FloatSpace(base_->data(), kDim, Metric::kL2).WithQuery(q); });
+  EXPECT_GE(recall, 0.95);
+  EXPECT_GE(recall, serial_recall - 0.01);
+}
 
 TEST_F(HnswGraphTest, RecallAt10OverFloatsIsAtLeast95Percent) {
   const double recall = SearchRecall(
