@@ -257,7 +257,7 @@ std::optional<Method> RunTessera(const Dataset& data, const Truth& truth, const 
   const int32_t num_partitions = NumPartitions(*idx);
   method.structure = Count(num_partitions) + (num_partitions == 1 ? " partition" : " partitions");
   if (build.type == index::IndexType::kHnsw) {
-    method.structure += "; one graph, built on one thread";
+    method.structure += "; one graph";
   }
   const int32_t dim = data.dim;
   const index::VectorLookup lookup = [&data](uint64_t row_id) {
