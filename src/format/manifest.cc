@@ -494,6 +494,13 @@ Result<Manifest> ManifestFromFb(const fb::Manifest& root) {
       &manifest.config));
 
   TESSERA_ASSIGN_OR_RETURN(manifest.transaction, TransactionFromFb(root.transaction()));
+  if (root.lineage() != nullptr) {
+    if (root.lineage()->size() > kMaxLineage) return Status::Corruption("lineage is too long");
+    for (const flatbuffers::String* uuid : *root.lineage()) {
+      TESSERA_ASSIGN_OR_RETURN(std::string value, GetString(uuid, "lineage uuid"));
+      manifest.lineage.push_back(std::move(value));
+    }
+  }
   return manifest;
 }
 
@@ -590,10 +597,14 @@ std::string EncodeManifest(const Manifest& manifest) {
   const auto config_vector = fbb.CreateVector(config);
 
   const auto transaction = ToFb(fbb, manifest.transaction);
+  std::vector<FbOffsetString> lineage;
+  lineage.reserve(manifest.lineage.size());
+  for (const std::string& uuid : manifest.lineage) lineage.push_back(fbb.CreateString(uuid));
+  const auto lineage_vector = fbb.CreateVector(lineage);
   const auto root =
       fb::CreateManifest(fbb, manifest.version, schema, fragments_vector, deletion_files_vector,
                          segments_vector, manifest.next_row_id, manifest.next_fragment_id,
-                         checkpoints_vector, config_vector, transaction);
+                         checkpoints_vector, config_vector, transaction, lineage_vector);
   fbb.Finish(root);
   return internal::FramePayload(
       kManifestMagic, kManifestFormatVersion,
@@ -698,6 +709,7 @@ std::string ManifestToJson(const Manifest& manifest) {
   transaction["rows_deleted"] = txn.rows_deleted;
   transaction["detail"] = EmbeddedJson(txn.detail);
   out["transaction"] = std::move(transaction);
+  out["lineage"] = manifest.lineage;
   // Strings are arbitrary bytes; invalid UTF-8 is replaced rather than thrown on.
   return out.dump(2, ' ', /*ensure_ascii=*/false, Json::error_handler_t::replace);
 }

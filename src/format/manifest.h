@@ -74,6 +74,8 @@ struct TransactionMeta {
   friend bool operator==(const TransactionMeta&, const TransactionMeta&) = default;
 };
 
+inline constexpr size_t kMaxLineage = 32;
+
 struct Manifest {
   uint64_t version = 0;
   Schema schema;
@@ -85,6 +87,9 @@ struct Manifest {
   std::map<std::string, int64_t> stream_checkpoints;  // stream id -> last committed batch id
   std::map<std::string, std::string> config;          // table options, key -> value
   TransactionMeta transaction;
+  /// Transaction uuids of the versions this one descends from, newest first (the parent's
+  /// first), at most kMaxLineage. Empty in manifests written before the field existed.
+  std::vector<std::string> lineage;
   friend bool operator==(const Manifest&, const Manifest&) = default;
 };
 

@@ -155,6 +155,9 @@ Manifest RandomManifest(uint64_t seed) {
   for (int idx = static_cast<int>(rng() % 5); idx > 0; --idx) {
     manifest.config[RandomBytes(rng, 8)] = RandomBytes(rng, 16);
   }
+  for (int idx = static_cast<int>(rng() % (kMaxLineage + 1)); idx > 0; --idx) {
+    manifest.lineage.push_back(RandomName(rng, "u"));
+  }
   TransactionMeta& txn = manifest.transaction;
   txn.uuid = RandomName(rng, "u");
   txn.operation = rng() % 2 == 0 ? "add" : "compact";

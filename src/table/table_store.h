@@ -86,6 +86,9 @@ class TableStore {
   Result<std::map<std::string, uint64_t>> ListTags();
 
  private:
+  // Return true if the version above `version` exists and does not descend from the commit
+  // `uuid` we just put at `version`: our put landed in a slot cleanup had freed.
+  Result<bool> IsShadowed(uint64_t version, const std::string& uuid);
   Result<std::shared_ptr<const format::RowIdSet>> ReadDeletionFile(const std::string& path);
   Result<std::shared_ptr<const format::ArrowIpcFileReader>> OpenFragment(const std::string& path);
 

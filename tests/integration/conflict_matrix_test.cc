@@ -633,13 +633,10 @@ TEST_F(CleanupRaceTest, AddFromAHandleThatMissedCleanedUpVersionsIsNotLost) {
 
 // The same at the commit point: while an add is between writing its data file and creating
 // `_versions/<V+1>.manifest`, other writers commit V+1 and V+2 and a cleanup removes V+1. The
-// put-if-absent of V+1 then succeeds although V+1 is no longer the next version.
-// TODO(#4): known open window. The commit re-checks that its base still exists just before the
-// put-if-absent, which closes the window of a handle left behind by cleanup, but not a cleanup
-// that runs exactly between that check and the put. Fix: cleanup must keep the manifest that
-// follows any manifest it keeps... or the committer must verify after the put that no version
-// above its own existed before it. Disabled so CI stays green; it fails today.
-TEST(CleanupRaceTest, DISABLED_CommitWhoseVersionWasCommittedAndCleanedUpMeanwhileIsNotLost) {
+// put-if-absent of V+1 then succeeds although V+1 is no longer the next version; the committer
+// sees that V+2 does not descend from its commit (manifest lineage), takes its manifest back
+// and rebases.
+TEST(CommitPointCleanupRaceTest, CommitWhoseVersionWasCommittedAndCleanedUpMeanwhileIsNotLost) {
   auto memory = io::NewMemoryFileSystem();
   HookFileSystem hooked(memory.get());
   TableOptions winner_options;
