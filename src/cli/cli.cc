@@ -30,6 +30,7 @@ std::vector<CommandSpec> AllCommands() {
     for (CommandSpec& command : group()) commands.push_back(std::move(command));
   }
   commands.push_back(MaintainCommand());
+  commands.push_back(IngestCommand());
   return commands;
 }
 

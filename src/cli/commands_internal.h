@@ -1,6 +1,8 @@
 // Helpers shared by the command files of the `tessera` tool.
 #pragma once
 
+#include <signal.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -27,6 +29,24 @@ std::vector<CommandSpec> IndexCommands();   // index create|list|stats|drop, opt
 // compact, cleanup, optimize, stats, health, history, metrics (commands_maintenance.cc)
 std::vector<CommandSpec> MaintenanceCommands();
 CommandSpec MaintainCommand();  // maintain (commands_maintain.cc)
+
+CommandSpec IngestCommand();  // ingest (commands_ingest.cc)
+
+// Installs SIGINT/SIGTERM handlers for its lifetime (restoring the previous ones after) that
+// only record the signal; long-running commands poll StopSignalReceived() and stop cleanly.
+class StopSignals {
+ public:
+  StopSignals();
+  ~StopSignals();
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+ private:
+  struct sigaction old_int_ = {};
+  struct sigaction old_term_ = {};
+};
+// The signal received since the last StopSignals was installed, or 0.
+int StopSignalReceived();
 
 // The flags of `optimize` (compaction then cleanup), shared with `maintain`.
 std::vector<FlagSpec> OptimizeFlags();

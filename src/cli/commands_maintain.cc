@@ -19,35 +19,32 @@
 namespace tessera::cli {
 namespace {
 
-// The signal that asked the daemon to stop, or 0. Written by the signal handler, read by the
-// watcher thread: a lock-free atomic is async-signal-safe.
+// The signal that asked a long-running command to stop, or 0. Written by the signal handler,
+// read by watcher threads: a lock-free atomic is async-signal-safe.
 std::atomic<int> stop_signal{0};
 static_assert(std::atomic<int>::is_always_lock_free);
 
 extern "C" void OnStopSignal(int signal) { stop_signal.store(signal); }
 
-// Installs the SIGINT/SIGTERM handlers for its lifetime and restores the previous ones after.
-class StopSignals {
- public:
-  StopSignals() {
-    stop_signal.store(0);
-    struct sigaction action = {};
-    action.sa_handler = OnStopSignal;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, &old_int_);
-    sigaction(SIGTERM, &action, &old_term_);
-  }
-  ~StopSignals() {
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
-  }
-  StopSignals(const StopSignals&) = delete;
-  StopSignals& operator=(const StopSignals&) = delete;
+}  // namespace
 
- private:
-  struct sigaction old_int_ = {};
-  struct sigaction old_term_ = {};
-};
+int StopSignalReceived() { return stop_signal.load(); }
+
+StopSignals::StopSignals() {
+  stop_signal.store(0);
+  struct sigaction action = {};
+  action.sa_handler = OnStopSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, &old_int_);
+  sigaction(SIGTERM, &action, &old_term_);
+}
+
+StopSignals::~StopSignals() {
+  sigaction(SIGINT, &old_int_, nullptr);
+  sigaction(SIGTERM, &old_term_, nullptr);
+}
+
+namespace {
 
 Result<double> GetDuration(const ParsedArgs& args, std::string_view flag, double fallback) {
   if (!args.Has(flag)) return fallback;
@@ -165,7 +162,7 @@ Status RunMaintain(const ParsedArgs& args, const Console& console) {
   // the handler never touches the daemon.
   std::thread watcher([&daemon, &finished] {
     while (!finished.load()) {
-      if (stop_signal.load() != 0) {
+      if (StopSignalReceived() != 0) {
         daemon.Stop();
         return;
       }
@@ -176,7 +173,7 @@ Status RunMaintain(const ParsedArgs& args, const Console& console) {
                                  std::chrono::system_clock::now().time_since_epoch())
                                  .count();
   const Status status = daemon.Run([&](const maintenance::DaemonEvent& event) {
-    const bool last = (max_runs >= 0 && event.run >= max_runs) || stop_signal.load() != 0;
+    const bool last = (max_runs >= 0 && event.run >= max_runs) || StopSignalReceived() != 0;
     console.Print(EventLine(event, started_us, last) + "\n");
     std::fflush(console.out);
     for (const std::string& failure : Failures(event.result)) {

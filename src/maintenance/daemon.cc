@@ -134,6 +134,7 @@ Status MaintenanceDaemon::Run(const std::function<void(const DaemonEvent&)>& on_
   };
   Clock::time_point next_due = Clock::now();
   Clock::time_point earliest = Clock::now();  // duty-cycle bound after the last run
+  Clock::time_point measured_at = Clock::now();
   while (!stop_ && (options_.max_runs < 0 || runs < options_.max_runs)) {
     // Wait for the due time. The adaptive policy re-checks the tail about once a second, so a
     // stream that speeds up is caught before the planned time (never before `earliest`).
@@ -141,6 +142,14 @@ Status MaintenanceDaemon::Run(const std::function<void(const DaemonEvent&)>& on_
       const auto step = std::min<Clock::duration>(std::chrono::seconds(1), next_due - Clock::now());
       sleep_until(Clock::now() + step);
       if (!options_.adaptive || Clock::now() < earliest) continue;
+      // Until a flat scan was measured on a non-empty table the model predicts nothing (a
+      // daemon started on an empty table would otherwise wait for max_interval): measure
+      // again, and every 30 s anyway as the table and the machine's load change.
+      if (model_.cost_ms_per_unindexed_row <= 0 ||
+          Clock::now() - measured_at > std::chrono::seconds(30)) {
+        MeasureModel().IgnoreError();
+        measured_at = Clock::now();
+      }
       auto stats = table_->Stats();
       if (stats.ok() &&
           model_.cost_ms_per_unindexed_row * static_cast<double>(stats->num_unindexed_rows) >=
