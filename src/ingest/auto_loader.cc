@@ -242,8 +242,8 @@ Status AutoLoader::Recover(const std::function<void(const IngestBatchReport&)>& 
       if (done_id >= 0 && done_id <= checkpoint_) {
         TESSERA_ASSIGN_OR_RETURN(std::string bytes, fs->ReadFile(LedgerPath(info.name)));
         try {
-          for (const auto& name : Json::parse(bytes).at("files"))
-            done_.insert(name.get<std::string>());
+          const Json done = Json::parse(bytes);
+          for (const auto& name : done.at("files")) done_.insert(name.get<std::string>());
         } catch (const Json::exception& e) {
           return Status::Corruption("ingest ledger ", info.name, ": ", e.what());
         }
@@ -261,8 +261,8 @@ Status AutoLoader::Recover(const std::function<void(const IngestBatchReport&)>& 
   for (const std::string& name : committed_plans) {
     TESSERA_ASSIGN_OR_RETURN(std::string bytes, fs->ReadFile(LedgerPath(name)));
     try {
-      for (const auto& f : Json::parse(bytes).at("files"))
-        done_.insert(f.at("name").get<std::string>());
+      const Json plan = Json::parse(bytes);
+      for (const auto& f : plan.at("files")) done_.insert(f.at("name").get<std::string>());
     } catch (const Json::exception& e) {
       return Status::Corruption("ingest ledger ", name, ": ", e.what());
     }
@@ -271,7 +271,8 @@ Status AutoLoader::Recover(const std::function<void(const IngestBatchReport&)>& 
     // Planned, not committed: the previous run died in between. Commit exactly those files.
     TESSERA_ASSIGN_OR_RETURN(std::string bytes, fs->ReadFile(LedgerPath(*pending)));
     try {
-      for (const auto& f : Json::parse(bytes).at("files")) {
+      const Json plan = Json::parse(bytes);
+      for (const auto& f : plan.at("files")) {
         pending_files.push_back({f.at("name").get<std::string>(), f.at("size").get<int64_t>(),
                                  f.at("mtime_ns").get<int64_t>()});
       }
