@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up and run the main job: installs dependencies, builds the release preset and runs
-# `tessera demo` (arguments are passed through: [DIR] [--rows N] [--batch-rows N]).
+# `tessera demo` (arguments are passed through: [DIR] [--rows N] [--seconds S] [--tail-budget-ms MS]).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install_deps.sh
