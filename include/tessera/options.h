@@ -65,6 +65,21 @@ struct AddOptions {
   int64_t batch_id = -1;  ///< REQUIRES: >= 0 when stream_id is set; increasing per stream
 };
 
+/// Upsert (merge-insert) on key columns. Rows of the source whose key matches a live row of the
+/// table replace it; other source rows are inserted; optionally table rows whose key is not in
+/// the source are deleted. All in one commit (docs/upsert.md).
+struct UpsertOptions {
+  /// Key columns (int32, int64, utf8, timestamp or bool; at least one). Keys must be unique in
+  /// the source and not null.
+  std::vector<std::string> on;
+  bool when_matched_update_all = true;
+  bool when_not_matched_insert_all = true;
+  /// Delete the table's rows whose key is not in the source (only those matching
+  /// `when_not_matched_by_source_filter`, when it is set).
+  bool when_not_matched_by_source_delete = false;
+  std::string when_not_matched_by_source_filter;
+};
+
 /// What Scan reads. An empty `where` reads every row; empty `columns` reads every column.
 struct ScanOptions {
   std::string where;

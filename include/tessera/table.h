@@ -52,6 +52,13 @@ struct AddResult {
   int64_t backpressure_wait_ms = 0;  ///< time spent waiting for maintenance (mode kWait)
 };
 
+struct UpsertResult {
+  uint64_t version = 0;  ///< 0 when nothing changed and nothing was committed
+  int64_t rows_inserted = 0;
+  int64_t rows_updated = 0;  ///< table rows replaced by a source row with the same key
+  int64_t rows_deleted = 0;  ///< table rows deleted because their key was not in the source
+};
+
 struct DeleteResult {
   uint64_t version = 0;  ///< 0 when nothing matched and nothing was committed
   int64_t num_deleted_rows = 0;
@@ -99,6 +106,14 @@ class Table {
   Result<int64_t> StreamCheckpoint(std::string_view stream_id);
   /// Delete every row matching `where` and commit. Errors: kInvalidArgument (bad filter).
   Result<DeleteResult> DeleteRows(std::string_view where);
+  /// Merge `source` into the table on the key columns `options.on` in one commit: a reader
+  /// sees every record either before or after, never missing or twice. Replaced rows get new
+  /// row ids. Concurrent upserts, adds and deletes of the same keys are detected at commit and
+  /// the upsert is re-run on the newer version, so a key never ends up twice.
+  /// Errors: kInvalidArgument (no or unknown key column, unsupported key type, a null key,
+  /// duplicate keys in the source (named), schema mismatch, bad filter); kConflict after
+  /// repeated concurrent changes.
+  Result<UpsertResult> Upsert(const RecordBatch& source, const UpsertOptions& options);
   /// Count live rows, optionally only those matching `where`.
   Result<int64_t> CountRows(std::string_view where = {});
   /// Return the matching rows in row-id order, concatenated into one batch.

@@ -31,6 +31,7 @@ std::vector<CommandSpec> AllCommands() {
   }
   commands.push_back(MaintainCommand());
   commands.push_back(IngestCommand());
+  commands.push_back(UpsertCommand());
   return commands;
 }
 

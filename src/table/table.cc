@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 
 #include "base/uuid.h"
 #include "expr/filter.h"
@@ -603,5 +604,234 @@ Status Table::CreateTag(std::string_view name, uint64_t version) {
 Status Table::DeleteTag(std::string_view name) { return store_->DeleteTag(name); }
 
 Result<std::map<std::string, uint64_t>> Table::ListTags() { return store_->ListTags(); }
+
+}  // namespace tessera
+
+namespace tessera {
+namespace {
+
+// A row's key as bytes: one tagged, length-prefixed part per key column, so that different
+// tuples never encode alike.
+Status AppendKeyPart(const Array& column, int64_t row, std::string* out) {
+  if (column.IsNull(row)) return Status::InvalidArgument("null key");
+  switch (column.type().id) {
+    case TypeId::kInt32:
+    case TypeId::kInt64:
+    case TypeId::kTimestamp: {
+      const int64_t value = column.IntegerAt(row);
+      out->push_back('i');
+      out->append(reinterpret_cast<const char*>(&value), sizeof(value));
+      return Status::OK();
+    }
+    case TypeId::kBool:
+      out->push_back(column.Bool(row) ? 'T' : 'F');
+      return Status::OK();
+    case TypeId::kUtf8: {
+      const std::string_view text = column.String(row);
+      const uint64_t size = text.size();
+      out->push_back('s');
+      out->append(reinterpret_cast<const char*>(&size), sizeof(size));
+      out->append(text);
+      return Status::OK();
+    }
+    default:
+      return Status::InvalidArgument("key column type ", column.type().ToString(),
+                                     " is not supported (int32, int64, utf8, timestamp, bool)");
+  }
+}
+
+// The key of row `row` of `batch`, whose key columns are at `key_indices`.
+Result<std::string> KeyOf(const RecordBatch& batch, const std::vector<int>& key_indices,
+                          int64_t row) {
+  std::string key;
+  for (int index : key_indices)
+    TESSERA_RETURN_IF_ERROR(AppendKeyPart(batch.column(index), row, &key));
+  return key;
+}
+
+// "id=5" / "(id=5, name='x')" for error messages.
+std::string DescribeKey(const RecordBatch& batch, const std::vector<int>& key_indices,
+                        int64_t row) {
+  std::string out;
+  for (int index : key_indices) {
+    if (!out.empty()) out += ", ";
+    out +=
+        batch.schema().field(index).name + "=" + ValueToString(batch.column(index).GetValue(row));
+  }
+  return key_indices.size() > 1 ? "(" + out + ")" : out;
+}
+
+}  // namespace
+
+Result<UpsertResult> Table::Upsert(const RecordBatch& source, const UpsertOptions& options) {
+  if (read_only()) {
+    return Status::InvalidArgument("table is checked out read-only at an old version");
+  }
+  if (options.on.empty()) return Status::InvalidArgument("upsert: no key column (on)");
+  const int64_t started_us = ::tessera::base::NowMicros();
+  for (int run = 0; run < 50; ++run) {
+    TESSERA_ASSIGN_OR_RETURN(auto base, CurrentSnapshot());
+    const Schema schema = base->schema();
+    std::vector<int> key_indices;
+    for (const std::string& name : options.on) {
+      const int index = schema.FieldIndex(name);
+      if (index < 0) {
+        return Status::InvalidArgument("upsert: unknown key column '", name,
+                                       "' (table schema: ", schema.ToString(), ")");
+      }
+      key_indices.push_back(index);
+    }
+    TESSERA_ASSIGN_OR_RETURN(RecordBatch rows, ConformBatch(source, schema));
+    // The source's keys: unique, not null.
+    std::unordered_map<std::string, int64_t> source_keys;
+    std::vector<std::string> duplicates;
+    for (int64_t row = 0; row < rows.num_rows(); ++row) {
+      auto key = KeyOf(rows, key_indices, row);
+      if (!key.ok()) {
+        return key.status().WithContext("upsert: source row ", row, " (",
+                                        DescribeKey(rows, key_indices, row), ")");
+      }
+      if (!source_keys.emplace(*key, row).second && duplicates.size() < 5) {
+        duplicates.push_back(DescribeKey(rows, key_indices, row));
+      }
+    }
+    if (!duplicates.empty()) {
+      std::string list;
+      for (const std::string& d : duplicates) list += (list.empty() ? "" : "; ") + d;
+      return Status::InvalidArgument("upsert: duplicate keys in the source: ", list);
+    }
+    TESSERA_ASSIGN_OR_RETURN(auto by_source_filter,
+                             ParseWhere(options.when_not_matched_by_source_filter, schema));
+
+    // Match against every live row of the base version.
+    format::RowIdSet replaced;
+    format::RowIdSet removed;
+    std::vector<bool> matched(static_cast<size_t>(rows.num_rows()), false);
+    TESSERA_RETURN_IF_ERROR(
+        ForEachMatch(store_.get(), *base, nullptr,
+                     [&](const RecordBatch& batch, const std::vector<uint64_t>& ids,
+                         const std::vector<int64_t>& live) -> Status {
+                       for (int64_t row : live) {
+                         auto key = KeyOf(batch, key_indices, row);
+                         if (!key.ok()) continue;  // a null key in the table matches nothing
+                         auto it = source_keys.find(*key);
+                         if (it != source_keys.end()) {
+                           matched[static_cast<size_t>(it->second)] = true;
+                           if (options.when_matched_update_all) replaced.add(ids[row]);
+                         } else if (options.when_not_matched_by_source_delete) {
+                           removed.add(ids[row]);
+                         }
+                       }
+                       return Status::OK();
+                     }));
+    if (by_source_filter && !removed.isEmpty()) {  // only rows the filter selects go
+      format::RowIdSet selected;
+      TESSERA_RETURN_IF_ERROR(ForEachMatch(store_.get(), *base, by_source_filter.get(),
+                                           [&](const RecordBatch&, const std::vector<uint64_t>& ids,
+                                               const std::vector<int64_t>& live) {
+                                             for (int64_t row : live) selected.add(ids[row]);
+                                             return Status::OK();
+                                           }));
+      removed &= selected;
+    }
+    std::vector<int64_t> written_rows;
+    UpsertResult result;
+    for (int64_t row = 0; row < rows.num_rows(); ++row) {
+      const bool is_match = matched[static_cast<size_t>(row)];
+      if (is_match ? options.when_matched_update_all : options.when_not_matched_insert_all) {
+        written_rows.push_back(row);
+        ++(is_match ? result.rows_updated : result.rows_inserted);
+      }
+    }
+    result.rows_deleted = static_cast<int64_t>(removed.cardinality());
+    format::RowIdSet deleted = replaced;
+    deleted |= removed;
+    if (written_rows.empty() && deleted.isEmpty()) return UpsertResult{};
+
+    std::optional<format::FragmentMeta> fragment;
+    if (!written_rows.empty()) {
+      const RecordBatch written = static_cast<int64_t>(written_rows.size()) == rows.num_rows()
+                                      ? rows
+                                      : rows.Take(written_rows);
+      TESSERA_ASSIGN_OR_RETURN(fragment, store_->WriteFragment(written));
+    }
+    std::optional<format::DeletionFileMeta> deletion;
+    if (!deleted.isEmpty()) {
+      TESSERA_ASSIGN_OR_RETURN(deletion, store_->WriteDeletionFile(deleted));
+    }
+    format::TransactionMeta txn;
+    txn.operation = "upsert";
+    txn.duration_us = ::tessera::base::NowMicros() - started_us;
+    txn.rows_added = static_cast<int64_t>(written_rows.size());
+    txn.rows_deleted = static_cast<int64_t>(deleted.cardinality());
+    txn.detail = nlohmann::json{{"on", options.on},
+                                {"keys", source_keys.size()},
+                                {"inserted", result.rows_inserted},
+                                {"updated", result.rows_updated},
+                                {"deleted", result.rows_deleted}}
+                     .dump();
+    const uint64_t base_next_row_id = base->manifest().next_row_id;
+    auto build = [&](const Snapshot* latest,
+                     std::span<const format::TransactionMeta> winners) -> Result<format::Manifest> {
+      for (const format::TransactionMeta& winner : winners) {
+        if (winner.operation == "restore" || winner.operation == "overwrite") {
+          return Status::Conflict("upsert: table was ", winner.operation, "d concurrently");
+        }
+      }
+      if (!winners.empty()) {
+        // A row we replace or delete was deleted meanwhile (by a delete, an update or another
+        // upsert of the same key): re-run on the newer version.
+        format::RowIdSet overlap = deleted;
+        overlap &= latest->deleted();
+        if (!overlap.isEmpty())
+          return Status::Conflict("upsert: matched rows changed concurrently");
+        // Rows committed meanwhile (ids above our base's) holding one of our keys: without a
+        // re-run the key would exist twice. This is the check that makes two upserts of the
+        // same new key, or an add and an upsert, end with one row per key.
+        for (const format::FragmentMeta& f : latest->manifest().fragments) {
+          if (f.row_ids.empty() || f.row_ids.back().end <= base_next_row_id) continue;
+          TESSERA_ASSIGN_OR_RETURN(RecordBatch batch, store_->ReadFragment(f));
+          const std::vector<uint64_t> ids = table::ExpandRowIds(f);
+          for (int64_t row = 0; row < batch.num_rows(); ++row) {
+            if (ids[row] < base_next_row_id || latest->IsDeleted(ids[row])) continue;
+            auto key = KeyOf(batch, key_indices, row);
+            if (key.ok() && source_keys.count(*key)) {
+              return Status::Conflict("upsert: key ", DescribeKey(batch, key_indices, row),
+                                      " was written concurrently");
+            }
+          }
+        }
+      }
+      if (!(latest->schema() == schema)) {
+        return Status::Conflict("upsert: the table schema changed concurrently");
+      }
+      format::Manifest next = NextManifestFrom(*latest);
+      if (fragment) {
+        format::FragmentMeta meta = *fragment;
+        meta.id = next.next_fragment_id++;
+        meta.row_ids = {
+            {next.next_row_id, next.next_row_id + static_cast<uint64_t>(meta.num_rows)}};
+        next.next_row_id += static_cast<uint64_t>(meta.num_rows);
+        next.fragments.push_back(std::move(meta));
+      }
+      if (deletion) next.deletion_files.push_back(*deletion);
+      return next;
+    };
+    auto committed = store_->Commit(base, txn, build);
+    if (committed.ok()) {
+      if (committed->snapshot) {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!read_only_ && snapshot_->version() < committed->version) {
+          snapshot_ = committed->snapshot;
+        }
+      }
+      result.version = committed->version;
+      return result;
+    }
+    if (!committed.status().IsConflict()) return committed.status().WithContext("upsert");
+    // Re-run from the start on the newer version; this attempt's files are orphans.
+  }
+  return Status::Conflict("upsert: gave up after repeated concurrent changes of the same keys");
+}
 
 }  // namespace tessera
