@@ -59,6 +59,11 @@ struct UpsertResult {
   int64_t rows_deleted = 0;  ///< table rows deleted because their key was not in the source
 };
 
+struct UpdateResult {
+  uint64_t version = 0;  ///< 0 when no row matched and nothing was committed
+  int64_t rows_updated = 0;
+};
+
 struct DeleteResult {
   uint64_t version = 0;  ///< 0 when nothing matched and nothing was committed
   int64_t num_deleted_rows = 0;
@@ -114,6 +119,13 @@ class Table {
   /// duplicate keys in the source (named), schema mismatch, bad filter); kConflict after
   /// repeated concurrent changes.
   Result<UpsertResult> Upsert(const RecordBatch& source, const UpsertOptions& options);
+  /// Set columns of every row matching `where` (empty: every row) to value expressions
+  /// (literals, columns, + - * /: src/expr/value_expr.h), e.g. {{"price", "price * 1.1"}}. Built
+  /// like an upsert: the new rows and the deletion of the old ones are one commit; updated rows
+  /// get new row ids. Errors: kInvalidArgument (unknown column, bad expression or filter, a
+  /// value that does not fit its column), kConflict after repeated concurrent changes.
+  Result<UpdateResult> Update(std::string_view where,
+                              const std::map<std::string, std::string>& set);
   /// Count live rows, optionally only those matching `where`.
   Result<int64_t> CountRows(std::string_view where = {});
   /// Return the matching rows in row-id order, concatenated into one batch.

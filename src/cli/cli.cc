@@ -32,6 +32,7 @@ std::vector<CommandSpec> AllCommands() {
   commands.push_back(MaintainCommand());
   commands.push_back(IngestCommand());
   commands.push_back(UpsertCommand());
+  commands.push_back(UpdateCommand());
   return commands;
 }
 

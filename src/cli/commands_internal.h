@@ -32,6 +32,7 @@ CommandSpec MaintainCommand();  // maintain (commands_maintain.cc)
 
 CommandSpec IngestCommand();  // ingest (commands_ingest.cc)
 CommandSpec UpsertCommand();  // upsert (commands_upsert.cc)
+CommandSpec UpdateCommand();  // update (commands_upsert.cc)
 
 // Installs SIGINT/SIGTERM handlers for its lifetime (restoring the previous ones after) that
 // only record the signal; long-running commands poll StopSignalReceived() and stop cleanly.

@@ -1,6 +1,7 @@
 // The `upsert` command: merge the rows of each file into the table on key columns, one commit
 // per file.
 #include <cstdio>
+#include <map>
 #include <sstream>
 #include <string>
 
@@ -61,7 +62,76 @@ Status RunUpsert(const ParsedArgs& args, const Console& console) {
   return Status::OK();
 }
 
+// Split "a = 1; b = 'x;y'" into {a: "1", b: "'x;y'"}, ignoring ';' inside quotes.
+Result<std::map<std::string, std::string>> ParseAssignments(const std::string& text) {
+  std::vector<std::string> parts(1);
+  char quote = 0;
+  for (char c : text) {
+    if (quote != 0) {
+      if (c == quote) quote = 0;
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+    } else if (c == ';') {
+      parts.emplace_back();
+      continue;
+    }
+    parts.back() += c;
+  }
+  std::map<std::string, std::string> set;
+  for (const std::string& part : parts) {
+    if (part.find_first_not_of(" \t") == std::string::npos) continue;
+    const size_t eq = part.find('=');
+    auto trim = [](std::string v) {
+      v.erase(0, v.find_first_not_of(" \t"));
+      v.erase(v.find_last_not_of(" \t") + 1);
+      return v;
+    };
+    std::string column = eq == std::string::npos ? "" : trim(part.substr(0, eq));
+    if (column.size() >= 2 && column.front() == '"' && column.back() == '"') {
+      column = column.substr(1, column.size() - 2);
+    }
+    if (column.empty()) {
+      return UsageError("--set: expected COLUMN = EXPRESSION, got '" + trim(part) + "'");
+    }
+    if (!set.emplace(column, trim(part.substr(eq + 1))).second) {
+      return UsageError("--set: column '" + column + "' is set twice");
+    }
+  }
+  if (set.empty()) return UsageError("--set: no assignment");
+  return set;
+}
+
+Status RunUpdate(const ParsedArgs& args, const Console& console) {
+  TESSERA_ASSIGN_OR_RETURN(auto set, ParseAssignments(args.Get("set")));
+  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Table> table, Table::Open(args.positional(0)));
+  TESSERA_ASSIGN_OR_RETURN(UpdateResult result, table->Update(args.Get("where"), set));
+  if (result.version == 0) {
+    console.Print("updated 0 rows\n");
+  } else {
+    console.Print("updated " + std::to_string(result.rows_updated) + " rows as version " +
+                  std::to_string(result.version) + "\n");
+  }
+  return Status::OK();
+}
+
 }  // namespace
+
+CommandSpec UpdateCommand() {
+  return {.name = "update",
+          .summary = "Set columns of the rows matching a filter, in one commit.",
+          .positionals = {{.name = "TABLE"}},
+          .flags = {{.name = "set",
+                     .value_name = "ASSIGNMENTS",
+                     .help = "\"col = expr; col2 = expr\": literals, columns, + - * /",
+                     .required = true},
+                    {.name = "where",
+                     .value_name = "EXPR",
+                     .help = "rows to update (default: every row)"}},
+          .details =
+              "Prints \"updated N rows as version V\" (or \"updated 0 rows\": nothing "
+              "committed).",
+          .run = RunUpdate};
+}
 
 CommandSpec UpsertCommand() {
   return {.name = "upsert",

@@ -10,6 +10,7 @@
 
 #include "base/uuid.h"
 #include "expr/filter.h"
+#include "expr/value_expr.h"
 #include "table/snapshot.h"
 #include "table/table_store.h"
 
@@ -832,6 +833,109 @@ Result<UpsertResult> Table::Upsert(const RecordBatch& source, const UpsertOption
     // Re-run from the start on the newer version; this attempt's files are orphans.
   }
   return Status::Conflict("upsert: gave up after repeated concurrent changes of the same keys");
+}
+
+}  // namespace tessera
+
+namespace tessera {
+
+Result<UpdateResult> Table::Update(std::string_view where,
+                                   const std::map<std::string, std::string>& set) {
+  if (read_only()) {
+    return Status::InvalidArgument("table is checked out read-only at an old version");
+  }
+  if (set.empty()) return Status::InvalidArgument("update: no column to set");
+  const int64_t started_us = ::tessera::base::NowMicros();
+  for (int run = 0; run < 50; ++run) {
+    TESSERA_ASSIGN_OR_RETURN(auto base, CurrentSnapshot());
+    const Schema schema = base->schema();
+    TESSERA_ASSIGN_OR_RETURN(auto filter, ParseWhere(where, schema));
+    std::vector<std::optional<expr::ValueExpr>> values(static_cast<size_t>(schema.num_fields()));
+    for (const auto& [column, text] : set) {
+      const int index = schema.FieldIndex(column);
+      if (index < 0) {
+        return Status::InvalidArgument("update: unknown column '", column,
+                                       "' (table schema: ", schema.ToString(), ")");
+      }
+      auto parsed = expr::ValueExpr::Parse(text, schema);
+      if (!parsed.ok()) return parsed.status().WithContext("update: column '", column, "'");
+      values[static_cast<size_t>(index)] = std::move(parsed).value();
+    }
+    RecordBatchBuilder builder(schema);
+    format::RowIdSet old_rows;
+    TESSERA_RETURN_IF_ERROR(ForEachMatch(
+        store_.get(), *base, filter.get(),
+        [&](const RecordBatch& batch, const std::vector<uint64_t>& ids,
+            const std::vector<int64_t>& rows) -> Status {
+          for (int64_t row : rows) {
+            for (int c = 0; c < schema.num_fields(); ++c) {
+              if (!values[static_cast<size_t>(c)]) {
+                builder.column(c).AppendFrom(batch.column(c), row);
+                continue;
+              }
+              auto value = values[static_cast<size_t>(c)]->Evaluate(batch, row);
+              Status st = value.ok() ? builder.column(c).AppendValue(*value) : value.status();
+              if (!st.ok()) {
+                return st.WithContext("update: column '", schema.field(c).name, "' of row id ",
+                                      ids[row]);
+              }
+            }
+            old_rows.add(ids[row]);
+          }
+          return Status::OK();
+        }));
+    if (old_rows.isEmpty()) return UpdateResult{};
+    auto built = builder.Finish();
+    if (!built.ok()) return built.status().WithContext("update");
+    TESSERA_ASSIGN_OR_RETURN(RecordBatch new_rows, ConformBatch(*built, schema));
+    TESSERA_ASSIGN_OR_RETURN(format::FragmentMeta fragment, store_->WriteFragment(new_rows));
+    TESSERA_ASSIGN_OR_RETURN(format::DeletionFileMeta deletion,
+                             store_->WriteDeletionFile(old_rows));
+    format::TransactionMeta txn;
+    txn.operation = "update";
+    txn.duration_us = ::tessera::base::NowMicros() - started_us;
+    txn.rows_added = new_rows.num_rows();
+    txn.rows_deleted = new_rows.num_rows();
+    nlohmann::json detail = {{"where", std::string(where)}};
+    for (const auto& [column, text] : set) detail["set"][column] = text;
+    txn.detail = detail.dump();
+    auto build = [&](const Snapshot* latest,
+                     std::span<const format::TransactionMeta> winners) -> Result<format::Manifest> {
+      for (const format::TransactionMeta& winner : winners) {
+        if (winner.operation == "restore" || winner.operation == "overwrite") {
+          return Status::Conflict("update: table was ", winner.operation, "d concurrently");
+        }
+      }
+      format::RowIdSet overlap = old_rows;
+      overlap &= latest->deleted();
+      if (!winners.empty() && !overlap.isEmpty()) {
+        return Status::Conflict("update: some rows were changed concurrently");
+      }
+      if (!(latest->schema() == schema)) {
+        return Status::Conflict("update: the table schema changed concurrently");
+      }
+      format::Manifest next = NextManifestFrom(*latest);
+      format::FragmentMeta meta = fragment;
+      meta.id = next.next_fragment_id++;
+      meta.row_ids = {{next.next_row_id, next.next_row_id + static_cast<uint64_t>(meta.num_rows)}};
+      next.next_row_id += static_cast<uint64_t>(meta.num_rows);
+      next.fragments.push_back(std::move(meta));
+      next.deletion_files.push_back(deletion);
+      return next;
+    };
+    auto committed = store_->Commit(base, txn, build);
+    if (committed.ok()) {
+      if (committed->snapshot) {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!read_only_ && snapshot_->version() < committed->version) {
+          snapshot_ = committed->snapshot;
+        }
+      }
+      return UpdateResult{committed->version, new_rows.num_rows()};
+    }
+    if (!committed.status().IsConflict()) return committed.status().WithContext("update");
+  }
+  return Status::Conflict("update: gave up after repeated concurrent changes");
 }
 
 }  // namespace tessera

@@ -277,3 +277,32 @@ TEST_F(UpsertTest, ReadersSeeEveryRecordExactlyOnceAtEveryVersion) {
 
 }  // namespace
 }  // namespace tessera
+
+namespace tessera {
+namespace {
+
+TEST_F(UpsertTest, UpdateSetsColumnsFromExpressionsInOneCommit) {
+  const uint64_t before = table_->version().value();
+  auto updated = table_->Update("id >= 7", {{"text", "'upd'"}, {"group", "\"group\" * 10 + 1"}});
+  ASSERT_TRUE(updated.ok()) << updated.status().ToString();
+  EXPECT_EQ(updated->rows_updated, 3);
+  EXPECT_EQ(updated->version, before + 1);
+  const auto contents = Contents();
+  ASSERT_EQ(contents.size(), 10u);
+  EXPECT_EQ(contents.at(8), "upd");
+  EXPECT_EQ(contents.at(6), "old");
+  EXPECT_EQ(table_->CountRows("\"group\" = 21").value(), 1);  // id 8: group 2 -> 21
+  EXPECT_EQ(table_->ListVersions().value().back().operation, "update");
+  // No match: nothing committed.
+  EXPECT_EQ(table_->Update("id > 100", {{"text", "'x'"}}).value().version, 0u);
+  // Errors change nothing.
+  EXPECT_TRUE(table_->Update("id = 1", {{"nope", "1"}}).status().IsInvalidArgument());
+  EXPECT_TRUE(table_->Update("id = 1", {{"text", "text +"}}).status().IsInvalidArgument());
+  EXPECT_TRUE(table_->Update("id = 1", {{"id", "null"}}).status().IsInvalidArgument());
+  EXPECT_TRUE(table_->Update("id = 1", {{"vector", "[1]"}}).status().IsInvalidArgument());
+  EXPECT_TRUE(table_->Update("bad ==", {{"text", "'x'"}}).status().IsInvalidArgument());
+  EXPECT_EQ(table_->version().value(), before + 1);
+}
+
+}  // namespace
+}  // namespace tessera

@@ -128,6 +128,31 @@ TEST_F(CliIngestTest, BadArgumentsAreUsageErrors) {
   EXPECT_NE(missing.err.find("is not a directory"), std::string::npos) << missing.err;
 }
 
+TEST_F(CliIngestTest, UpsertAndUpdate) {
+  Ok({"create", table_, "--schema", "id:int64,vector:vector[3],text:utf8"});
+  std::ofstream(dir_ / "first.jsonl") << Rows(0, 5);
+  Ok({"add", table_, (dir_ / "first.jsonl").string()});
+  std::ofstream(dir_ / "change.jsonl")
+      << "{\"id\": 3, \"vector\": [0, 0, 3], \"text\": \"changed\"}\n"
+      << "{\"id\": 9, \"vector\": [0, 0, 9], \"text\": \"new\"}\n";
+  CliRun run = Ok({"upsert", table_, (dir_ / "change.jsonl").string(), "--on", "id"});
+  EXPECT_EQ(run.out, "upserted " + (dir_ / "change.jsonl").string() +
+                         " as version 3: 1 inserted, 1 updated, 0 deleted\n");
+  EXPECT_EQ(Ok({"count", table_}).out, "6\n");
+  EXPECT_EQ(Ok({"count", table_, "--where", "text = 'changed'"}).out, "1\n");
+  std::ofstream(dir_ / "dup.jsonl") << Rows(1, 1) << Rows(1, 1);
+  const CliRun dup = Tessera({"upsert", table_, (dir_ / "dup.jsonl").string(), "--on", "id"});
+  EXPECT_EQ(dup.exit_code, 2);
+  EXPECT_NE(dup.err.find("duplicate keys in the source: id=1"), std::string::npos) << dup.err;
+  EXPECT_EQ(Tessera({"upsert", table_, (dir_ / "change.jsonl").string()}).exit_code, 1);  // --on
+  run = Ok({"update", table_, "--where", "id < 2", "--set", "text = 'low; really'; id = id + 100"});
+  EXPECT_EQ(run.out, "updated 2 rows as version 4\n");
+  EXPECT_EQ(Ok({"count", table_, "--where", "id >= 100 AND text = 'low; really'"}).out, "2\n");
+  EXPECT_EQ(Tessera({"update", table_, "--set", "nope = 1"}).exit_code, 2);
+  EXPECT_EQ(Tessera({"update", table_, "--set", "= 1"}).exit_code, 1);
+  EXPECT_EQ(Ok({"count", table_}).out, "6\n");
+}
+
 // The README's main job, small: every stage runs and the numbers come out.
 TEST_F(CliIngestTest, DemoRunsThePipelineEndToEnd) {
   if (!fs::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")) {
