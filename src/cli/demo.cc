@@ -194,6 +194,10 @@ void QueryLoop(const std::string& table_dir, const std::vector<float>& queries,
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       continue;
     }
+    if (result->num_rows() == 0) {  // nothing ingested yet: not a query worth measuring
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
     double recall = -1;
     if (i % kRecallEvery == 0) {
       // Both answers at one version: the probe handle is pinned to the latest version first.
@@ -295,7 +299,7 @@ int RunDemo(const std::vector<std::string>& args) {
   if (!ingest.ok()) return Fail(ingest.status().ToString());
   auto maintain = base::Spawn(*self,
                               {"maintain", table_dir, "--adaptive", "--tail-budget-ms", budget,
-                               "--min-interval", "2s", "--older-than", "1m"},
+                               "--min-interval", "2s", "--older-than", "1m", "--grace", "1m"},
                               (dir / "maintain.log").string());
   if (!maintain.ok()) {
     base::Terminate(&*ingest, 60);
