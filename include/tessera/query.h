@@ -54,7 +54,10 @@ struct IndexInfo {
 struct OptimizeIndicesResult {
   uint64_t version = 0;  ///< 0 when nothing was committed
   int64_t segments_added = 0;
-  int64_t rows_indexed = 0;
+  int64_t rows_indexed = 0;  ///< tail rows plus the rows of merged segments
+  /// Segments folded into the new one: once an index would have more than 8 segments, every
+  /// segment but the largest is merged with the tail (same centroids, no retraining).
+  int64_t segments_merged = 0;
 };
 
 /// What a query did: the numbers that explain a P99.

@@ -3,6 +3,7 @@
 // records the row ids it covers, so the unindexed tail is every live row no segment covers.
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "base/uuid.h"
 #include "index/index_file.h"
@@ -11,6 +12,12 @@
 #include "tessera/table.h"
 
 namespace tessera {
+namespace {
+
+// optimize_indices merges segments once an index would have more than this many.
+constexpr int64_t kMaxSegmentsPerIndex = 8;
+
+}  // namespace
 namespace {
 
 using query::CoveredRanges;
@@ -218,18 +225,34 @@ Result<OptimizeIndicesResult> Table::OptimizeIndices() {
     }
   }
   std::vector<format::IndexSegmentMeta> added;
+  std::set<std::string> merged_paths;  // segments replaced by the merged one
   OptimizeIndicesResult result;
   for (const std::string& name : names) {
     auto segments = SegmentsOf(snapshot->manifest(), name, "");
     const format::IndexSegmentMeta& first = *segments.front();
     const int column_index = snapshot->schema().FieldIndex(first.column);
     if (column_index < 0) continue;
-    const std::vector<format::RowIdRange> covered = CoveredRanges(segments);
+    // Too many segments (each one is a graph search per query): fold every segment but the
+    // largest, together with the tail, into one new segment (same centroids and quantizer).
+    std::vector<const format::IndexSegmentMeta*> kept = segments;
+    std::vector<const format::IndexSegmentMeta*> merged;
+    if (static_cast<int64_t>(segments.size()) + 1 > kMaxSegmentsPerIndex) {
+      auto largest =
+          std::max_element(segments.begin(), segments.end(),
+                           [](const auto* a, const auto* b) { return a->num_rows < b->num_rows; });
+      kept = {*largest};
+      for (const auto* segment : segments) {
+        if (segment != *largest) merged.push_back(segment);
+      }
+    }
+    const std::vector<format::RowIdRange> covered = CoveredRanges(kept);
     std::vector<float> vectors;
     std::vector<uint64_t> row_ids;
     TESSERA_RETURN_IF_ERROR(query::GatherVectors(internal_store(), *snapshot, column_index,
                                                  &covered, &vectors, &row_ids));
     if (row_ids.empty()) continue;
+    for (const auto* segment : merged) merged_paths.insert(segment->path);
+    result.segments_merged += static_cast<int64_t>(merged.size());
     const int32_t dim = snapshot->schema().field(column_index).type.dim;
     // The tail joins the existing partitions (same centroids and quantizer): no retraining.
     TESSERA_ASSIGN_OR_RETURN(auto model, query::LoadSegment(internal_store(), first));
@@ -248,7 +271,8 @@ Result<OptimizeIndicesResult> Table::OptimizeIndices() {
     segment.column = first.column;
     segment.index_type = first.index_type;
     segment.params_json = first.params_json;
-    // Covers exactly the tail it indexed (rows deleted meanwhile are skipped at query time).
+    // Covers exactly the rows it indexed: the tail and the merged segments' rows (rows deleted
+    // meanwhile are skipped at query time).
     std::vector<format::RowIdRange> tail;
     for (const auto& fragment : snapshot->manifest().fragments) {
       for (const auto& range : fragment.row_ids) query::SubtractCovered(range, covered, &tail);
@@ -261,8 +285,10 @@ Result<OptimizeIndicesResult> Table::OptimizeIndices() {
   format::TransactionMeta txn;
   txn.operation = "optimize_indices";
   txn.duration_us = base::NowMicros() - started_us;
-  txn.detail =
-      nlohmann::json{{"segments_added", added.size()}, {"rows", result.rows_indexed}}.dump();
+  txn.detail = nlohmann::json{{"segments_added", added.size()},
+                              {"segments_merged", result.segments_merged},
+                              {"rows", result.rows_indexed}}
+                   .dump();
   auto build = [&](const table::Snapshot* latest,
                    std::span<const format::TransactionMeta> winners) -> Result<format::Manifest> {
     for (const format::TransactionMeta& winner : winners) {
@@ -274,6 +300,8 @@ Result<OptimizeIndicesResult> Table::OptimizeIndices() {
     }
     format::Manifest next = latest->manifest();
     next.transaction = {};
+    std::erase_if(next.index_segments,
+                  [&](const format::IndexSegmentMeta& s) { return merged_paths.count(s.path); });
     for (const auto& segment : added) {
       // Drop the new segment if its index was dropped or replaced concurrently.
       if (SegmentsOf(next, segment.index_name, "").empty()) continue;

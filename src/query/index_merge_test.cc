@@ -1,0 +1,71 @@
+// optimize_indices merges an index's segments once there would be more than 8: the segment
+// count stays bounded, every row stays covered exactly once, and results do not change.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "io/file_system.h"
+#include "tessera/table.h"
+
+namespace tessera {
+namespace {
+
+Schema TestSchema() { return Schema::Parse("id:int64 not null,vector:vector[8]").value(); }
+
+RecordBatch Rows(int64_t first, int64_t n) {
+  std::mt19937 rng(static_cast<uint32_t>(first));
+  std::normal_distribution<float> noise(0, 1);
+  RecordBatchBuilder builder(TestSchema());
+  for (int64_t id = first; id < first + n; ++id) {
+    std::vector<float> v(8);
+    for (float& x : v) x = noise(rng) + static_cast<float>(id % 5);
+    EXPECT_TRUE(builder.AppendRow({Value(id), Value(std::move(v))}).ok());
+  }
+  return builder.Finish().value();
+}
+
+std::vector<int64_t> Ids(const RecordBatch& batch) {
+  std::vector<int64_t> ids;
+  for (int64_t r = 0; r < batch.num_rows(); ++r) ids.push_back(batch.column(0).Int64(r));
+  return ids;
+}
+
+TEST(IndexMergeTest, SegmentsStayBoundedAndRowsCoveredOnce) {
+  auto fs = io::NewMemoryFileSystem();
+  TableOptions options;
+  options.file_system = fs.get();
+  auto table = Table::Create("/t", Rows(0, 500), CreateMode::kCreate, options).value();
+  IndexConfig config;
+  config.type = "IVF_FLAT";
+  config.num_partitions = 4;
+  ASSERT_TRUE(table->CreateIndex("vector", config).ok());
+  int64_t merged = 0;
+  int64_t next_id = 500;
+  for (int round = 0; round < 14; ++round) {
+    ASSERT_TRUE(table->Add(Rows(next_id, 50)).ok());
+    next_id += 50;
+    if (round % 4 == 3) {
+      ASSERT_TRUE(table->DeleteRows("id = " + std::to_string(next_id - 7)).ok());
+    }
+    auto optimized = table->OptimizeIndices();
+    ASSERT_TRUE(optimized.ok()) << optimized.status().ToString();
+    merged += optimized->segments_merged;
+    const IndexInfo info = table->IndexStats("vector_idx").value();
+    EXPECT_LE(info.num_segments, 8) << "round " << round;
+    EXPECT_EQ(info.num_unindexed_rows, 0) << "round " << round;
+    EXPECT_EQ(info.num_indexed_rows, table->CountRows().value()) << "round " << round;
+  }
+  EXPECT_GT(merged, 0);
+  // IVF_FLAT probing every partition of every segment is exact: it answers as the flat scan.
+  for (int64_t q = 0; q < 20; ++q) {
+    const RecordBatch query_row = Rows(10000 + q, 1);
+    const std::vector<float> query(query_row.column(1).Vector(0).begin(),
+                                   query_row.column(1).Vector(0).end());
+    auto indexed = table->Search(query).Limit(10).Nprobes(1000).Execute().value();
+    auto exact = table->Search(query).Limit(10).BypassVectorIndex().Execute().value();
+    EXPECT_EQ(Ids(indexed), Ids(exact)) << "query " << q;
+  }
+}
+
+}  // namespace
+}  // namespace tessera
