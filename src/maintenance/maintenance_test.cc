@@ -345,3 +345,31 @@ TEST_F(BackpressureTest, WaitEndsWhenMaintenanceCatchesUp) {
 
 }  // namespace
 }  // namespace tessera
+
+namespace tessera {
+namespace {
+
+TEST_F(MaintenanceTest, RetrainCountsDeletedRowsOnceAcrossCompaction) {
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(table_->Add(MakeBatch(i * 100, 100)).ok());
+  IndexConfig config;
+  config.type = "IVF_FLAT";
+  config.num_partitions = 4;
+  ASSERT_TRUE(table_->CreateIndex("vector", config).ok());
+  ASSERT_TRUE(table_->DeleteRows("id < 150").ok());  // 15%: below the 20% threshold
+  CompactionOptions compaction;
+  compaction.materialize_deletions_threshold = 0.05;
+  auto compacted = table_->CompactFiles(compaction);
+  ASSERT_TRUE(compacted.ok()) << compacted.status().ToString();
+  EXPECT_GT(compacted->deleted_rows_materialized, 0);
+  auto optimized = table_->OptimizeIndices();
+  ASSERT_TRUE(optimized.ok()) << optimized.status().ToString();
+  EXPECT_EQ(optimized->indices_retrained, 0);
+  ASSERT_TRUE(table_->DeleteRows("id < 300").ok());  // 30%
+  optimized = table_->OptimizeIndices();
+  ASSERT_TRUE(optimized.ok());
+  EXPECT_EQ(optimized->indices_retrained, 1);
+  EXPECT_EQ(table_->IndexStats("vector_idx").value().num_indexed_rows, 700);
+}
+
+}  // namespace
+}  // namespace tessera

@@ -16,6 +16,39 @@ namespace {
 
 // optimize_indices merges segments once an index would have more than this many.
 constexpr int64_t kMaxSegmentsPerIndex = 8;
+// optimize_indices retrains an index once more than this fraction of the rows it indexed are
+// deleted.
+constexpr double kRetrainDeletedFraction = 0.2;
+
+// The fraction of the rows `segments` indexed that are no longer live in `snapshot`.
+double DeletedFraction(const table::Snapshot& snapshot,
+                       const std::vector<const format::IndexSegmentMeta*>& segments) {
+  int64_t indexed = 0;
+  for (const auto* segment : segments) indexed += segment->num_rows;
+  if (indexed == 0) return 0;
+  const std::vector<format::RowIdRange> covered = query::CoveredRanges(segments);
+  const format::RowIdSet& deleted = snapshot.deleted();
+  auto deleted_in = [&deleted](uint64_t start, uint64_t end) -> int64_t {
+    if (end <= start) return 0;
+    const uint64_t below = start == 0 ? 0 : deleted.rank(start - 1);
+    return static_cast<int64_t>(deleted.rank(end - 1) - below);
+  };
+  int64_t live = 0;  // stored, covered and not deleted
+  std::vector<format::RowIdRange> uncovered;
+  for (const auto& fragment : snapshot.manifest().fragments) {
+    for (const auto& range : fragment.row_ids) {
+      uncovered.clear();
+      query::SubtractCovered(range, covered, &uncovered);  // sorted, disjoint, inside `range`
+      uint64_t at = range.start;
+      for (const auto& piece : uncovered) {  // the covered pieces lie between the uncovered ones
+        live += static_cast<int64_t>(piece.start - at) - deleted_in(at, piece.start);
+        at = piece.end;
+      }
+      live += static_cast<int64_t>(range.end - at) - deleted_in(at, range.end);
+    }
+  }
+  return 1.0 - static_cast<double>(std::max<int64_t>(live, 0)) / static_cast<double>(indexed);
+}
 
 }  // namespace
 namespace {
@@ -217,6 +250,41 @@ Result<OptimizeIndicesResult> Table::OptimizeIndices() {
   if (read_only())
     return Status::InvalidArgument("table is checked out read-only at an old version");
   const int64_t started_us = base::NowMicros();
+  OptimizeIndicesResult result;
+  // Retrain from scratch an index whose indexed rows are mostly gone: its centroids describe
+  // data that no longer exists and its graphs route through deleted nodes.
+  {
+    TESSERA_ASSIGN_OR_RETURN(auto before, CurrentSnapshot());
+    std::vector<std::string> retrain;
+    for (const auto& segment : before->manifest().index_segments) {
+      if (std::find(retrain.begin(), retrain.end(), segment.index_name) != retrain.end()) continue;
+      const auto segments = SegmentsOf(before->manifest(), segment.index_name, "");
+      if (segments.front() != &segment) continue;  // once per index
+      if (DeletedFraction(*before, segments) > kRetrainDeletedFraction) {
+        retrain.push_back(segment.index_name);
+      }
+    }
+    for (const std::string& name : retrain) {
+      const auto segments = SegmentsOf(before->manifest(), name, "");
+      IndexConfig config;
+      config.name = name;
+      config.type = segments.front()->index_type;
+      const auto params = nlohmann::json::parse(segments.front()->params_json, nullptr, false);
+      if (!params.is_discarded() && params.is_object()) {
+        if (params.contains("metric")) {
+          TESSERA_ASSIGN_OR_RETURN(config.metric,
+                                   ParseDistanceType(params["metric"].get<std::string>()));
+        }
+        config.num_partitions = params.value("num_partitions", 0);
+        config.m = params.value("m", 0);
+        config.ef_construction = params.value("ef_construction", 0);
+        config.sample_rate = params.value("sample_rate", 0);
+      }
+      Status rebuilt = CreateIndex(segments.front()->column, config);
+      if (!rebuilt.ok()) return rebuilt.WithContext("optimize_indices: retraining '", name, "'");
+      ++result.indices_retrained;
+    }
+  }
   TESSERA_ASSIGN_OR_RETURN(auto snapshot, CurrentSnapshot());
   std::vector<std::string> names;
   for (const auto& segment : snapshot->manifest().index_segments) {
@@ -226,7 +294,6 @@ Result<OptimizeIndicesResult> Table::OptimizeIndices() {
   }
   std::vector<format::IndexSegmentMeta> added;
   std::set<std::string> merged_paths;  // segments replaced by the merged one
-  OptimizeIndicesResult result;
   for (const std::string& name : names) {
     auto segments = SegmentsOf(snapshot->manifest(), name, "");
     const format::IndexSegmentMeta& first = *segments.front();
@@ -281,7 +348,12 @@ Result<OptimizeIndicesResult> Table::OptimizeIndices() {
     result.rows_indexed += static_cast<int64_t>(row_ids.size());
     added.push_back(std::move(segment));
   }
-  if (added.empty()) return result;
+  if (added.empty()) {
+    if (result.indices_retrained > 0) {
+      TESSERA_ASSIGN_OR_RETURN(result.version, version());
+    }
+    return result;
+  }
   format::TransactionMeta txn;
   txn.operation = "optimize_indices";
   txn.duration_us = base::NowMicros() - started_us;

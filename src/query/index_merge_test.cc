@@ -67,5 +67,37 @@ TEST(IndexMergeTest, SegmentsStayBoundedAndRowsCoveredOnce) {
   }
 }
 
+TEST(IndexMergeTest, AnIndexWhoseRowsAreMostlyDeletedIsRetrained) {
+  auto fs = io::NewMemoryFileSystem();
+  TableOptions options;
+  options.file_system = fs.get();
+  auto table = Table::Create("/t", Rows(0, 1000), CreateMode::kCreate, options).value();
+  IndexConfig config;
+  config.type = "IVF_FLAT";
+  config.num_partitions = 8;
+  config.metric = DistanceType::kCosine;
+  ASSERT_TRUE(table->CreateIndex("vector", config).ok());
+  // 10% deleted: below the threshold, only the (empty) tail would be indexed.
+  ASSERT_TRUE(table->DeleteRows("id < 100").ok());
+  auto optimized = table->OptimizeIndices();
+  ASSERT_TRUE(optimized.ok()) << optimized.status().ToString();
+  EXPECT_EQ(optimized->indices_retrained, 0);
+  // 40% deleted: rebuilt from scratch on the live rows.
+  ASSERT_TRUE(table->DeleteRows("id < 400").ok());
+  ASSERT_TRUE(table->Add(Rows(1000, 50)).ok());
+  optimized = table->OptimizeIndices();
+  ASSERT_TRUE(optimized.ok()) << optimized.status().ToString();
+  EXPECT_EQ(optimized->indices_retrained, 1);
+  EXPECT_GT(optimized->version, 0u);
+  const IndexInfo info = table->IndexStats("vector_idx").value();
+  EXPECT_EQ(info.num_segments, 1);
+  EXPECT_EQ(info.num_indexed_rows, 650);
+  EXPECT_EQ(info.num_unindexed_rows, 0);
+  EXPECT_EQ(info.type, "IVF_FLAT");
+  EXPECT_EQ(info.metric, "cosine");  // the rebuilt index keeps its parameters
+  EXPECT_NE(info.params_json.find("\"num_partitions\":8"), std::string::npos) << info.params_json;
+  EXPECT_EQ(table->OptimizeIndices().value().indices_retrained, 0);
+}
+
 }  // namespace
 }  // namespace tessera
