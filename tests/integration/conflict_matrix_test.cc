@@ -200,10 +200,19 @@ void BuildSetup(const TableOptions& options) {
 // flavours: to a version with other fragments and no index, and to the version just before the
 // last delete (the same fragments, rows deleted since brought back).
 
-enum class Op { kAdd, kDelete, kCompact, kIndexUpdate, kCleanup, kRestoreOld, kRestoreRecent };
+enum class Op {
+  kAdd,
+  kDelete,
+  kUpsert,
+  kCompact,
+  kIndexUpdate,
+  kCleanup,
+  kRestoreOld,
+  kRestoreRecent
+};
 
-constexpr Op kAllOps[] = {Op::kAdd,     Op::kDelete,     Op::kCompact,      Op::kIndexUpdate,
-                          Op::kCleanup, Op::kRestoreOld, Op::kRestoreRecent};
+constexpr Op kAllOps[] = {Op::kAdd,         Op::kDelete,  Op::kUpsert,     Op::kCompact,
+                          Op::kIndexUpdate, Op::kCleanup, Op::kRestoreOld, Op::kRestoreRecent};
 
 std::string OpName(Op op) {
   switch (op) {
@@ -211,6 +220,8 @@ std::string OpName(Op op) {
       return "Add";
     case Op::kDelete:
       return "Delete";
+    case Op::kUpsert:
+      return "Upsert";
     case Op::kCompact:
       return "Compaction";
     case Op::kIndexUpdate:
@@ -235,6 +246,16 @@ std::pair<int64_t, int64_t> DeletedRange(Role role) {
   return role == Role::kWinner ? std::pair<int64_t, int64_t>{10, 20}
                                : std::pair<int64_t, int64_t>{15, 25};
 }
+// Upserted keys: existing ones overlapping the other role's and the deleted ranges, and new
+// ones overlapping the other role's upsert and the winner's add.
+std::vector<int64_t> UpsertedIds(Role role) {
+  const int64_t existing = role == Role::kWinner ? 12 : 14;
+  const int64_t fresh = role == Role::kWinner ? 1000 : 1002;
+  std::vector<int64_t> ids;
+  for (int64_t id = existing; id < existing + 6; ++id) ids.push_back(id);
+  for (int64_t id = fresh; id < fresh + 5; ++id) ids.push_back(id);
+  return ids;
+}
 
 Status RunOp(Op op, Role role, Table* table) {
   switch (op) {
@@ -244,6 +265,14 @@ Status RunOp(Op op, Role role, Table* table) {
       const auto [lo, hi] = DeletedRange(role);
       return table->DeleteRows("id >= " + std::to_string(lo) + " AND id < " + std::to_string(hi))
           .status();
+    }
+    case Op::kUpsert: {
+      const std::vector<int64_t> ids = UpsertedIds(role);
+      const std::vector<RecordBatch> parts = {MakeBatch(ids[0], 6), MakeBatch(ids[6], 5)};
+      TESSERA_ASSIGN_OR_RETURN(RecordBatch rows, RecordBatch::Concatenate(TestSchema(), parts));
+      UpsertOptions on;
+      on.on = {"id"};
+      return table->Upsert(rows, on).status();
     }
     case Op::kCompact: {
       CompactionOptions options;
@@ -280,6 +309,9 @@ std::set<int64_t> Apply(Op op, Role role, std::set<int64_t> ids) {
       for (int64_t id = lo; id < hi; ++id) ids.erase(id);
       return ids;
     }
+    case Op::kUpsert:
+      for (int64_t id : UpsertedIds(role)) ids.insert(id);
+      return ids;
     case Op::kCompact:
     case Op::kIndexUpdate:
     case Op::kCleanup:
