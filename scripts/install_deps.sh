@@ -6,6 +6,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libhnswlib-dev libfaiss-dev
   flatbuffers-compiler libflatbuffers-dev libroaring-dev nlohmann-json3-dev zlib1g-dev
   dataset-fashion-mnist
+  prometheus  # promtool, which checks `tessera metrics` output in a test
 )
 # Node.js + npm (for the apache-arrow interop test): some machines have a Node.js build that
 # bundles npm and conflicts with Debian's npm package; install Debian's only when missing.

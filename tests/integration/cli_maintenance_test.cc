@@ -365,6 +365,29 @@ TEST_F(CliMaintenanceTest, StatsHealthHistoryAndMetrics) {
   EXPECT_NE(metrics.find("tessera_fragments{table="), std::string::npos) << metrics;
 }
 
+// The Prometheus exposition is checked by Prometheus' own linter (Debian's prometheus package).
+TEST_F(CliMaintenanceTest, MetricsPassPromtool) {
+  if (std::system("command -v promtool >/dev/null 2>&1") != 0) {
+    if (std::getenv("CI") != nullptr) FAIL() << "promtool (package prometheus) is not installed";
+    GTEST_SKIP() << "promtool not installed";
+  }
+  CreateWithFiles(3);
+  Ok({"search", table_, "--vector", "[1, 2, 3, 4]", "--k", "2"});
+  const std::string metrics = Ok({"metrics", table_}).out;
+  for (const char* name : {"# TYPE tessera_fragments gauge", "tessera_unindexed_rows{",
+                           "tessera_versions{", "# HELP "}) {
+    EXPECT_NE(metrics.find(name), std::string::npos) << name << "\n" << metrics;
+  }
+  WriteFile(dir_ / "metrics.txt", metrics);
+  const std::string command = "promtool check metrics < '" + (dir_ / "metrics.txt").string() +
+                              "' > '" + (dir_ / "promtool.txt").string() + "' 2>&1";
+  const int status = std::system(command.c_str());
+  std::ifstream report(dir_ / "promtool.txt");
+  const std::string text((std::istreambuf_iterator<char>(report)),
+                         std::istreambuf_iterator<char>());
+  EXPECT_EQ(status, 0) << text << "\n" << metrics;
+}
+
 TEST_F(CliMaintenanceTest, MaintainOnceAndMaxRuns) {
   CreateWithFiles(6);
   CliRun run = Ok({"maintain", table_, "--once", "--target-rows", "1000", "--older-than", "0",
