@@ -266,8 +266,11 @@ TEST_F(MaintenanceTest, OptimizeStatsHealthAndHistoryTellTheOperatorWhatHappened
   EXPECT_NE(metrics.find("tessera_fragments{table=\"/t\"} 2"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("tessera_unindexed_rows{table=\"/t\"} 7"), std::string::npos);
   EXPECT_NE(metrics.find("tessera_query_latency_seconds_count{table=\"/t\"} 1"), std::string::npos);
-  EXPECT_NE(metrics.find("tessera_add_latency_seconds{table=\"/t\",quantile=\"0.99\"}"),
-            std::string::npos);
+  EXPECT_NE(metrics.find("# TYPE tessera_query_latency_seconds histogram"), std::string::npos);
+  EXPECT_NE(metrics.find("tessera_query_latency_seconds_bucket{table=\"/t\",le=\"+Inf\"} 1"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("tessera_add_latency_seconds_p99{table=\"/t\"}"), std::string::npos);
 }
 
 }  // namespace

@@ -151,23 +151,38 @@ Result<std::string> Table::PrometheusMetrics() {
   gauge("versions", "Versions kept on disk.", static_cast<double>(stats.num_versions));
   gauge("bytes_on_disk", "Bytes of every file of the table.",
         static_cast<double>(stats.bytes_on_disk));
-  auto summary = [&](const char* name, const char* help, const LatencyHistogram& histogram) {
-    out += std::string("# HELP tessera_") + name + " " + help + "\n# TYPE tessera_" + name +
-           " summary\n";
-    for (double q : {0.5, 0.95, 0.99}) {
-      char quantile[16];
-      std::snprintf(quantile, sizeof(quantile), "%g", q);
-      out += std::string("tessera_") + name + "{table=\"" + escaped + "\",quantile=\"" + quantile +
-             "\"} " + std::to_string(histogram.Percentile(q) / 1000.0) + "\n";
+  // Latencies: a histogram with cumulative buckets (seconds), plus the P50/P95/P99 the operator
+  // watches as gauges (a Prometheus summary cannot be aggregated across handles).
+  auto histogram = [&](const char* name, const char* help, const LatencyHistogram& latencies) {
+    const std::string metric = std::string("tessera_") + name;
+    out += "# HELP " + metric + " " + help + "\n# TYPE " + metric + " histogram\n";
+    int bucket = 0;
+    int64_t cumulative = 0;
+    for (double le : {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                      0.5, 1.0, 2.5, 5.0, 10.0}) {
+      while (bucket < LatencyHistogram::kNumBuckets &&
+             LatencyHistogram::BucketUpperMs(bucket) <= le * 1000.0) {
+        cumulative += latencies.bucket_count(bucket++);
+      }
+      char bound[32];
+      std::snprintf(bound, sizeof(bound), "%g", le);
+      out += metric + "_bucket{table=\"" + escaped + "\",le=\"" + bound + "\"} " +
+             std::to_string(cumulative) + "\n";
     }
-    out += std::string("tessera_") + name + "_sum" + labels + " " +
-           std::to_string(histogram.sum_ms() / 1000.0) + "\n";
-    out += std::string("tessera_") + name + "_count" + labels + " " +
-           std::to_string(histogram.count()) + "\n";
+    out += metric + "_bucket{table=\"" + escaped + "\",le=\"+Inf\"} " +
+           std::to_string(latencies.count()) + "\n";
+    out += metric + "_sum" + labels + " " + std::to_string(latencies.sum_ms() / 1000.0) + "\n";
+    out += metric + "_count" + labels + " " + std::to_string(latencies.count()) + "\n";
+    for (const auto& [suffix, q] : {std::pair{"p50", 0.5}, {"p95", 0.95}, {"p99", 0.99}}) {
+      const std::string gauge_name = std::string(name) + "_" + suffix;
+      out += "# HELP tessera_" + gauge_name + " " + suffix + " of " + help + "\n# TYPE tessera_" +
+             gauge_name + " gauge\ntessera_" + gauge_name + labels + " " +
+             std::to_string(latencies.Percentile(q) / 1000.0) + "\n";
+    }
   };
-  summary("add_latency_seconds", "Latency of add() through this handle.", add_latency());
-  summary("query_latency_seconds", "Latency of vector searches through this handle.",
-          query_latency());
+  histogram("add_latency_seconds", "Latency of add() through this handle.", add_latency());
+  histogram("query_latency_seconds", "Latency of vector searches through this handle.",
+            query_latency());
   // Optimize runtime history, read back from the manifests.
   TESSERA_ASSIGN_OR_RETURN(std::vector<VersionInfo> history, History());
   double last_compact_s = 0;
