@@ -46,6 +46,7 @@ class IvfHnswSqIndex final : public VectorIndex {
   Metric metric() const override { return metric_; }
   int32_t dim() const override { return model_.dim(); }
   int64_t num_rows() const override { return lists_.num_rows(); }
+  int32_t num_partitions() const override { return model_.num_partitions(); }
   size_t memory_bytes() const override;
   Status Search(std::span<const float> query, const SearchOptions& options,
                 std::vector<Neighbor>* results) const override;

@@ -82,6 +82,8 @@ class VectorIndex {
   virtual Metric metric() const = 0;
   virtual int32_t dim() const = 0;
   virtual int64_t num_rows() const = 0;
+  /// IVF partitions actually built (1 for a single graph), whatever was requested.
+  virtual int32_t num_partitions() const { return 1; }
   // Bytes held in memory by the index structures.
   virtual size_t memory_bytes() const = 0;
 

@@ -170,9 +170,11 @@ Status Table::CreateIndex(std::string_view column, const IndexConfig& config) {
   segment.column = std::string(column);
   segment.index_type = std::string(index::IndexTypeToString(options.type));
   segment.covered = AllRanges(*snapshot);
+  // The values actually used (derived defaults resolved), and the request a retrain repeats.
   segment.params_json = nlohmann::json{
       {"metric", std::string(index::MetricToString(options.metric))},
-      {"num_partitions", options.num_partitions},
+      {"num_partitions", built->num_partitions()},
+      {"num_partitions_requested", options.num_partitions},
       {"m", options.m},
       {"ef_construction", options.ef_construction},
       {"sample_rate",
@@ -275,7 +277,7 @@ Result<OptimizeIndicesResult> Table::OptimizeIndices() {
           TESSERA_ASSIGN_OR_RETURN(config.metric,
                                    ParseDistanceType(params["metric"].get<std::string>()));
         }
-        config.num_partitions = params.value("num_partitions", 0);
+        config.num_partitions = params.value("num_partitions_requested", 0);
         config.m = params.value("m", 0);
         config.ef_construction = params.value("ef_construction", 0);
         config.sample_rate = params.value("sample_rate", 0);

@@ -96,6 +96,7 @@ TEST(IndexMergeTest, AnIndexWhoseRowsAreMostlyDeletedIsRetrained) {
   EXPECT_EQ(info.type, "IVF_FLAT");
   EXPECT_EQ(info.metric, "cosine");  // the rebuilt index keeps its parameters
   EXPECT_NE(info.params_json.find("\"num_partitions\":8"), std::string::npos) << info.params_json;
+  EXPECT_NE(info.params_json.find("\"num_partitions_requested\":8"), std::string::npos);
   EXPECT_EQ(table->OptimizeIndices().value().indices_retrained, 0);
 }
 
