@@ -1,12 +1,14 @@
 // Maintenance commands: compact, cleanup, optimize, stats, health, history, metrics.
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -253,11 +255,14 @@ FlagSpec TargetRowsFlag() {
           .help = "compaction's target: a fragment below N/8 rows is small (default 1048576)"};
 }
 
-Status RunStats(const ParsedArgs& args, const Console& console) {
-  TESSERA_ASSIGN_OR_RETURN(HealthLimits limits, HealthLimitsFromArgs(args));
-  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Table> table, Table::Open(args.positional(0)));
+Status PrintStats(Table* table, const HealthLimits& limits, const std::string& format,
+                  const Console& console) {
+  if (format == "prometheus") {
+    TESSERA_ASSIGN_OR_RETURN(std::string metrics, table->PrometheusMetrics());
+    console.Print(metrics);
+    return Status::OK();
+  }
   TESSERA_ASSIGN_OR_RETURN(TableStats stats, table->Stats(limits));
-  const std::string format = args.Get("format", console.out_is_terminal ? "table" : "json");
   if (format == "json") {
     console.Print(stats.ToJson() + "\n");
     return Status::OK();
@@ -279,6 +284,41 @@ Status RunStats(const ParsedArgs& args, const Console& console) {
   };
   for (const auto& [name, value] : rows) text.AddRow({name, std::to_string(value)});
   console.Print(text.Render());
+  return Status::OK();
+}
+
+Status RunStats(const ParsedArgs& args, const Console& console) {
+  TESSERA_ASSIGN_OR_RETURN(HealthLimits limits, HealthLimitsFromArgs(args));
+  int chosen = 0;
+  std::string format = console.out_is_terminal ? "table" : "json";
+  if (args.Has("format")) {
+    format = args.Get("format");
+    ++chosen;
+  }
+  if (args.GetBool("json")) {
+    format = "json";
+    ++chosen;
+  }
+  if (args.GetBool("prometheus")) {
+    format = "prometheus";
+    ++chosen;
+  }
+  if (chosen > 1) return UsageError("give one of --format, --json and --prometheus");
+  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Table> table, Table::Open(args.positional(0)));
+  if (!args.Has("watch")) return PrintStats(table.get(), limits, format, console);
+  TESSERA_ASSIGN_OR_RETURN(double every, ParseDuration("watch", args.Get("watch")));
+  if (every <= 0) return UsageError("--watch needs a positive interval");
+  // Until SIGINT/SIGTERM: a JSON object (or a table, or the Prometheus text) per interval.
+  StopSignals signals;
+  while (StopSignalReceived() == 0) {
+    TESSERA_RETURN_IF_ERROR(PrintStats(table.get(), limits, format, console));
+    std::fflush(console.out);
+    const auto until = std::chrono::steady_clock::now() +
+                       std::chrono::milliseconds(static_cast<int64_t>(every * 1000));
+    while (StopSignalReceived() == 0 && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
   return Status::OK();
 }
 
@@ -457,10 +497,17 @@ std::vector<CommandSpec> MaintenanceCommands() {
                   .help = "json: one object; table: aligned text (default: table on a terminal, "
                           "json otherwise)",
                   .choices = {"json", "table"}},
+                 {.name = "json", .kind = FlagKind::kBool, .help = "the same as --format json"},
+                 {.name = "prometheus",
+                  .kind = FlagKind::kBool,
+                  .help = "the Prometheus text of 'tessera metrics'"},
+                 {.name = "watch",
+                  .value_name = "DURATION",
+                  .help = "print again every DURATION until SIGINT/SIGTERM"},
                  TargetRowsFlag()},
        .details = "Keys: version, rows, deleted_rows, fragments, small_fragments,\n"
                   "fragment_rows_p50, fragment_rows_p90, fragment_rows_max, unindexed_rows,\n"
-                  "index_segments, versions, bytes_on_disk.",
+                  "index_segments, versions, bytes_on_disk and bytes (the same).",
        .run = RunStats});
   commands.push_back(
       {.name = "health",

@@ -271,6 +271,16 @@ TEST_F(MaintenanceTest, OptimizeStatsHealthAndHistoryTellTheOperatorWhatHappened
             std::string::npos)
       << metrics;
   EXPECT_NE(metrics.find("tessera_add_latency_seconds_p99{table=\"/t\"}"), std::string::npos);
+  // Process-wide counters: this process has committed and searched at least this much.
+  auto counter = [&](const std::string& name) {
+    const size_t at = metrics.find("\n" + name + " ");
+    EXPECT_NE(at, std::string::npos) << name;
+    return at == std::string::npos ? -1 : std::stoll(metrics.substr(at + name.size() + 2));
+  };
+  EXPECT_GE(counter("tessera_queries_total"), 1);
+  EXPECT_GE(counter("tessera_commits_total"), 3);
+  EXPECT_GE(counter("tessera_rows_flat_scanned_total"), 7);
+  EXPECT_GE(counter("tessera_commit_conflicts_total"), 0);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "table/table_store.h"
+#include "tessera/process_metrics.h"
 #include "tessera/table.h"
 
 namespace tessera {
@@ -34,7 +35,8 @@ std::string TableStats::ToJson() const {
                         {"unindexed_rows", num_unindexed_rows},
                         {"index_segments", num_index_segments},
                         {"versions", num_versions},
-                        {"bytes_on_disk", bytes_on_disk}}
+                        {"bytes_on_disk", bytes_on_disk},
+                        {"bytes", bytes_on_disk}}
       .dump();
 }
 
@@ -183,6 +185,22 @@ Result<std::string> Table::PrometheusMetrics() {
   histogram("add_latency_seconds", "Latency of add() through this handle.", add_latency());
   histogram("query_latency_seconds", "Latency of vector searches through this handle.",
             query_latency());
+  // Process-wide: every handle of this process.
+  const ProcessMetrics& process = ProcessMetrics::Get();
+  auto counter = [&](const char* name, const char* help, int64_t value) {
+    out += std::string("# HELP tessera_") + name + " " + help + "\n# TYPE tessera_" + name +
+           " counter\ntessera_" + name + " " + std::to_string(value) + "\n";
+  };
+  counter("commits_total", "Versions committed by this process.", process.commits.load());
+  counter("commit_conflicts_total", "Commit attempts of this process another writer won.",
+          process.commit_conflicts.load());
+  counter("commit_retries_total", "Operations of this process re-run on a newer version.",
+          process.commit_retries.load());
+  counter("queries_total", "Vector searches run by this process.", process.queries.load());
+  counter("rows_flat_scanned_total",
+          "Vectors compared in unindexed tails by this process (divide by queries_total for "
+          "rows per query).",
+          process.rows_flat_scanned.load());
   // Optimize runtime history, read back from the manifests.
   TESSERA_ASSIGN_OR_RETURN(std::vector<VersionInfo> history, History());
   double last_compact_s = 0;

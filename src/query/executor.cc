@@ -12,6 +12,7 @@
 #include "expr/filter.h"
 #include "index/simd/distance.h"
 #include "query/query_internal.h"
+#include "tessera/process_metrics.h"
 #include "tessera/table.h"
 
 namespace tessera {
@@ -407,6 +408,10 @@ Result<RecordBatch> QueryExecutor::Run(const VectorQuery& q, std::span<const flo
   stats.project_ms += MsSince(project_start);
   stats.total_ms = MsSince(total_start);
   q.table_->mutable_query_latency()->Record(stats.total_ms);
+  ProcessMetrics& process = ProcessMetrics::Get();
+  process.query_latency.Record(stats.total_ms);
+  ++process.queries;
+  process.rows_flat_scanned += stats.rows_flat_scanned;
   if (stats_out != nullptr) *stats_out = stats;
   return out;
 }

@@ -13,6 +13,7 @@
 #include "expr/value_expr.h"
 #include "table/snapshot.h"
 #include "table/table_store.h"
+#include "tessera/process_metrics.h"
 
 namespace tessera {
 namespace {
@@ -334,7 +335,9 @@ Result<AddResult> Table::Add(const RecordBatch& batch, const AddOptions& options
     std::lock_guard<std::mutex> lock(mu_);
     if (!read_only_ && snapshot_->version() < committed->version) snapshot_ = committed->snapshot;
   }
-  add_latency_.Record(static_cast<double>(::tessera::base::NowMicros() - started_us) / 1000.0);
+  const double add_ms = static_cast<double>(::tessera::base::NowMicros() - started_us) / 1000.0;
+  add_latency_.Record(add_ms);
+  ProcessMetrics::Get().add_latency.Record(add_ms);
   AddResult result;
   result.version = committed->version;
   result.first_row_id = first_row_id;
@@ -424,6 +427,7 @@ Result<DeleteResult> Table::DeleteRows(std::string_view where) {
       return DeleteResult{committed->version, file.num_rows};
     }
     if (!committed.status().IsConflict()) return committed.status().WithContext("delete");
+    ++ProcessMetrics::Get().commit_retries;
     // Re-run on the newer version; this attempt's deletion file is an orphan.
   }
   return Status::Conflict("delete: gave up after repeated concurrent changes");
@@ -830,6 +834,7 @@ Result<UpsertResult> Table::Upsert(const RecordBatch& source, const UpsertOption
       return result;
     }
     if (!committed.status().IsConflict()) return committed.status().WithContext("upsert");
+    ++ProcessMetrics::Get().commit_retries;
     // Re-run from the start on the newer version; this attempt's files are orphans.
   }
   return Status::Conflict("upsert: gave up after repeated concurrent changes of the same keys");
@@ -934,6 +939,7 @@ Result<UpdateResult> Table::Update(std::string_view where,
       return UpdateResult{committed->version, new_rows.num_rows()};
     }
     if (!committed.status().IsConflict()) return committed.status().WithContext("update");
+    ++ProcessMetrics::Get().commit_retries;
   }
   return Status::Conflict("update: gave up after repeated concurrent changes");
 }

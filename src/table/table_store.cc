@@ -11,6 +11,7 @@
 #include "base/uuid.h"
 #include "format/arrow_ipc_writer.h"
 #include "format/deletion_file.h"
+#include "tessera/process_metrics.h"
 
 namespace tessera::table {
 namespace {
@@ -314,6 +315,7 @@ Result<TableStore::Committed> TableStore::Commit(std::shared_ptr<const Snapshot>
     }
     Status created = fs_->CreateExclusive(ManifestPath(next.version), format::EncodeManifest(next));
     if (created.ok()) {
+      ++ProcessMetrics::Get().commits;
       // A cleanup between the base check above and the put can free the slot of a version
       // that another writer had already committed on top of our base (and built more on):
       // then the put succeeds below the latest version and nobody would ever read it. The
@@ -348,6 +350,7 @@ Result<TableStore::Committed> TableStore::Commit(std::shared_ptr<const Snapshot>
       return created.WithContext("committing version ", next.version);
     }
     // Another writer won this version: read what it (and any later winner) did, and rebase.
+    ++ProcessMetrics::Get().commit_conflicts;
     uint64_t version = latest ? latest->version() : 0;
     format::Manifest newest;
     bool found = false;

@@ -330,6 +330,17 @@ TEST_F(CliMaintenanceTest, StatsHealthHistoryAndMetrics) {
   const std::string table_text = Ok({"stats", table_, "--format", "table"}).out;
   EXPECT_TRUE(table_text.starts_with("stat")) << table_text;
   EXPECT_NE(table_text.find("unindexed_rows"), std::string::npos) << table_text;
+  // The interface: --json with these keys, --prometheus, --watch.
+  const Json json = Json::parse(Ok({"stats", table_, "--json"}).out);
+  for (const char* key : {"rows", "deleted_rows", "fragments", "small_fragments", "unindexed_rows",
+                          "index_segments", "versions", "bytes"}) {
+    EXPECT_TRUE(json.contains(key)) << key << " in " << json.dump();
+  }
+  EXPECT_EQ(json["bytes"], json["bytes_on_disk"]);
+  const std::string prometheus = Ok({"stats", table_, "--prometheus"}).out;
+  EXPECT_NE(prometheus.find("# TYPE tessera_commit_conflicts_total counter"), std::string::npos)
+      << prometheus;
+  EXPECT_EQ(RunCli({"stats", table_, "--json", "--prometheus"}).exit_code, 1);
 
   EXPECT_EQ(Ok({"health", table_}).out, "OK\n");
   EXPECT_EQ(Ok({"health", table_, "--max-fragments", "100000", "--max-versions", "100000"}).out,
@@ -411,6 +422,22 @@ TEST_F(CliMaintenanceTest, MaintainOnceAndMaxRuns) {
   EXPECT_TRUE(lines[1].starts_with("run 2 at ")) << lines[1];
   EXPECT_NE(lines[1].find(": fragments 1 -> 1, "), std::string::npos) << lines[1];
   EXPECT_EQ(Ok({"count", table_}).out, std::to_string(8 * kRowsPerFile) + "\n");
+}
+
+TEST_F(CliMaintenanceTest, StatsWatchPrintsUntilSigterm) {
+  CreateWithFiles(2);
+  CliProcess process = Spawn({"stats", table_, "--json", "--watch", "50ms"});
+  ASSERT_GT(process.pid, 0);
+  // Two objects, then SIGTERM: a clean exit.
+  CliRun run = Collect(process, {}, [](const std::string& out) {
+    return std::count(out.begin(), out.end(), '\n') >= 2;
+  });
+  kill(process.pid, SIGTERM);
+  run = Collect(process, run);
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  const std::vector<std::string> lines = Lines(run.out);
+  ASSERT_GE(lines.size(), 2u);
+  EXPECT_EQ(Json::parse(lines[0])["rows"], 2 * kRowsPerFile);
 }
 
 TEST_F(CliMaintenanceTest, MaintainStopsOnSigterm) {
