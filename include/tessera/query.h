@@ -58,8 +58,9 @@ struct OptimizeIndicesResult {
   /// Segments folded into the new one: once an index would have more than 8 segments, every
   /// segment but the largest is merged with the tail (same centroids, no retraining).
   int64_t segments_merged = 0;
-  /// Indices rebuilt from scratch (new centroids) because more than 20% of the rows they had
-  /// indexed were deleted.
+  /// Indices rebuilt from scratch (new centroids, same type and parameters) because more than
+  /// 20% of the rows they had indexed were deleted, or because their largest partition holds
+  /// more than 4x the mean partition size (the data drifted from the trained centroids).
   int64_t indices_retrained = 0;
 };
 

@@ -47,6 +47,11 @@ class IvfHnswSqIndex final : public VectorIndex {
   int32_t dim() const override { return model_.dim(); }
   int64_t num_rows() const override { return lists_.num_rows(); }
   int32_t num_partitions() const override { return model_.num_partitions(); }
+  std::vector<int64_t> partition_sizes() const override {
+    std::vector<int64_t> sizes;
+    for (int32_t p = 0; p < lists_.num_partitions(); ++p) sizes.push_back(lists_.partition_size(p));
+    return sizes;
+  }
   size_t memory_bytes() const override;
   Status Search(std::span<const float> query, const SearchOptions& options,
                 std::vector<Neighbor>* results) const override;

@@ -84,6 +84,8 @@ class VectorIndex {
   virtual int64_t num_rows() const = 0;
   /// IVF partitions actually built (1 for a single graph), whatever was requested.
   virtual int32_t num_partitions() const { return 1; }
+  /// Rows per IVF partition (one entry for a single graph).
+  virtual std::vector<int64_t> partition_sizes() const { return {num_rows()}; }
   // Bytes held in memory by the index structures.
   virtual size_t memory_bytes() const = 0;
 

@@ -20,6 +20,21 @@ constexpr int64_t kMaxSegmentsPerIndex = 8;
 // deleted.
 constexpr double kRetrainDeletedFraction = 0.2;
 
+// optimize_indices retrains an index whose largest partition holds more than this many times
+// the mean partition size (and at least 1,000 rows).
+constexpr double kRetrainImbalance = 4.0;
+
+bool Unbalanced(const std::vector<int64_t>& sizes) {
+  if (sizes.size() < 2) return false;
+  int64_t total = 0, largest = 0;
+  for (int64_t size : sizes) {
+    total += size;
+    largest = std::max(largest, size);
+  }
+  const double mean = static_cast<double>(total) / static_cast<double>(sizes.size());
+  return largest >= 1000 && static_cast<double>(largest) > kRetrainImbalance * mean;
+}
+
 // The fraction of the rows `segments` indexed that are no longer live in `snapshot`.
 double DeletedFraction(const table::Snapshot& snapshot,
                        const std::vector<const format::IndexSegmentMeta*>& segments) {
@@ -264,7 +279,21 @@ Result<OptimizeIndicesResult> Table::OptimizeIndices() {
       if (segments.front() != &segment) continue;  // once per index
       if (DeletedFraction(*before, segments) > kRetrainDeletedFraction) {
         retrain.push_back(segment.index_name);
+        continue;
       }
+      // Unbalanced partitions: the data drifted away from the trained centroids (tail segments
+      // join the existing partitions), so a probe reads far more rows in some partitions.
+      std::vector<int64_t> sizes;
+      bool same_model = true;
+      for (const auto* part : segments) {
+        auto loaded = query::LoadSegment(internal_store(), *part);
+        if (!loaded.ok()) return loaded.status().WithContext("optimize_indices");
+        const std::vector<int64_t> part_sizes = (*loaded)->partition_sizes();
+        if (sizes.empty()) sizes.assign(part_sizes.size(), 0);
+        if (part_sizes.size() != sizes.size()) same_model = false;
+        for (size_t p = 0; same_model && p < part_sizes.size(); ++p) sizes[p] += part_sizes[p];
+      }
+      if (same_model && Unbalanced(sizes)) retrain.push_back(segment.index_name);
     }
     for (const std::string& name : retrain) {
       const auto segments = SegmentsOf(before->manifest(), name, "");

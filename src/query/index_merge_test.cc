@@ -67,6 +67,48 @@ TEST(IndexMergeTest, SegmentsStayBoundedAndRowsCoveredOnce) {
   }
 }
 
+// Rows near the unit axis `cluster` (scaled by 10): 8 well separated clusters in 8-d.
+RecordBatch ClusterRows(int64_t first, int64_t n, int cluster_or_all) {
+  std::mt19937 rng(static_cast<uint32_t>(first));
+  std::normal_distribution<float> noise(0, 0.1f);
+  RecordBatchBuilder builder(TestSchema());
+  for (int64_t id = first; id < first + n; ++id) {
+    const int cluster = cluster_or_all < 0 ? static_cast<int>(id % 8) : cluster_or_all;
+    std::vector<float> v(8);
+    for (int d = 0; d < 8; ++d) v[d] = noise(rng) + (d == cluster ? 10.0f : 0.0f);
+    EXPECT_TRUE(builder.AppendRow({Value(id), Value(std::move(v))}).ok());
+  }
+  return builder.Finish().value();
+}
+
+TEST(IndexMergeTest, AnIndexWhosePartitionsGrewUnbalancedIsRetrained) {
+  auto fs = io::NewMemoryFileSystem();
+  TableOptions options;
+  options.file_system = fs.get();
+  auto table = Table::Create("/t", ClusterRows(0, 1000, -1), CreateMode::kCreate, options).value();
+  IndexConfig config;
+  config.type = "IVF_SQ";  // tail segments join the trained partitions
+  config.num_partitions = 8;
+  ASSERT_TRUE(table->CreateIndex("vector", config).ok());
+  // Balanced growth: no retrain.
+  ASSERT_TRUE(table->Add(ClusterRows(1000, 800, -1)).ok());
+  auto optimized = table->OptimizeIndices();
+  ASSERT_TRUE(optimized.ok()) << optimized.status().ToString();
+  EXPECT_EQ(optimized->indices_retrained, 0);
+  EXPECT_EQ(optimized->segments_added, 1);
+  // Everything new lands in one partition: 1 of 8 partitions holds > 4x the mean.
+  ASSERT_TRUE(table->Add(ClusterRows(1800, 6000, 3)).ok());
+  optimized = table->OptimizeIndices();
+  ASSERT_TRUE(optimized.ok()) << optimized.status().ToString();
+  EXPECT_EQ(optimized->segments_added, 1);  // the tail first
+  optimized = table->OptimizeIndices();     // then the imbalance is seen
+  ASSERT_TRUE(optimized.ok()) << optimized.status().ToString();
+  EXPECT_EQ(optimized->indices_retrained, 1);
+  const IndexInfo info = table->IndexStats("vector_idx").value();
+  EXPECT_EQ(info.num_segments, 1);
+  EXPECT_EQ(info.num_indexed_rows, 7800);
+}
+
 TEST(IndexMergeTest, AnIndexWhoseRowsAreMostlyDeletedIsRetrained) {
   auto fs = io::NewMemoryFileSystem();
   TableOptions options;
