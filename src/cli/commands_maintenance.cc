@@ -204,12 +204,50 @@ Status RunCleanup(const ParsedArgs& args, const Console& console) {
 
 Status RunOptimize(const ParsedArgs& args, const Console& console) {
   TESSERA_ASSIGN_OR_RETURN(OptimizeOptions options, OptimizeOptionsFromArgs(args));
+  if (args.Has("cleanup-older-than")) {
+    if (args.Has("older-than")) {
+      return UsageError("--cleanup-older-than and --older-than are the same flag: give one");
+    }
+    TESSERA_ASSIGN_OR_RETURN(options.cleanup.older_than_seconds,
+                             GetDurationFlag(args, "cleanup-older-than", 0));
+  }
+  const bool compact_only = args.GetBool("compact-only");
+  const bool index_only = args.GetBool("index-only");
+  const bool cleanup_only = args.GetBool("cleanup-only");
+  if (compact_only + index_only + cleanup_only > 1) {
+    return UsageError("give at most one of --compact-only, --index-only and --cleanup-only");
+  }
+  const bool all = !compact_only && !index_only && !cleanup_only;
   TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Table> table, Table::Open(args.positional(0)));
   CleanupProgress progress(console);
   options.cleanup.progress = [&progress](int64_t done, int64_t total) {
     progress.Report(done, total);
   };
-  const OptimizeResult result = table->Optimize(options);
+  OptimizeResult result;
+  if (all) {
+    result = table->Optimize(options);
+  } else {
+    // One step, through the same calls Optimize makes.
+    const auto start = std::chrono::steady_clock::now();
+    if (compact_only) {
+      auto compacted = table->CompactFiles(options.compaction);
+      result.compaction_status = compacted.status();
+      if (compacted.ok()) result.compaction = *compacted;
+    } else if (index_only) {
+      auto indexed = table->OptimizeIndices();
+      result.indices_status = indexed.status();
+      if (indexed.ok()) {
+        result.index_segments_added = indexed->segments_added;
+        result.rows_indexed = indexed->rows_indexed;
+      }
+    } else {
+      auto cleaned = table->CleanupOldVersions(options.cleanup);
+      result.cleanup_status = cleaned.status();
+      if (cleaned.ok()) result.cleanup = *cleaned;
+    }
+    result.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
   progress.Finish();
   std::string out;
   std::vector<std::string> failures;
@@ -222,13 +260,17 @@ Status RunOptimize(const ParsedArgs& args, const Console& console) {
       failures.push_back(std::string(name) + " failed: " + status.message());
     }
   };
-  step("compaction", result.compaction_status, CompactionLine(result.compaction));
-  step("indices", result.indices_status,
-       result.index_segments_added == 0
-           ? std::string("nothing to index")
-           : "indexed " + std::to_string(result.rows_indexed) + " rows as " +
-                 Plural(result.index_segments_added, "new segment"));
-  step("cleanup", result.cleanup_status, CleanupLine(result.cleanup));
+  if (all || compact_only) {
+    step("compaction", result.compaction_status, CompactionLine(result.compaction));
+  }
+  if (all || index_only) {
+    step("indices", result.indices_status,
+         result.index_segments_added == 0
+             ? std::string("nothing to index")
+             : "indexed " + std::to_string(result.rows_indexed) + " rows as " +
+                   Plural(result.index_segments_added, "new segment"));
+  }
+  if (all || cleanup_only) step("cleanup", result.cleanup_status, CleanupLine(result.cleanup));
   out += "optimize took " + Seconds(result.seconds) + "\n";
   console.Print(out);
   if (failures.empty()) return Status::OK();
@@ -448,6 +490,19 @@ std::vector<FlagSpec> OptimizeFlags() {
   return flags;
 }
 
+// `optimize` alone: the step selectors and the name for the cleanup retention.
+std::vector<FlagSpec> OptimizeCommandFlags() {
+  std::vector<FlagSpec> flags = OptimizeFlags();
+  flags.push_back({.name = "compact-only", .kind = FlagKind::kBool, .help = "compaction only"});
+  flags.push_back({.name = "index-only",
+                   .kind = FlagKind::kBool,
+                   .help = "index update only (tail segment, merges, retrains)"});
+  flags.push_back({.name = "cleanup-only", .kind = FlagKind::kBool, .help = "cleanup only"});
+  flags.push_back(
+      {.name = "cleanup-older-than", .value_name = "DURATION", .help = "the same as --older-than"});
+  return flags;
+}
+
 Result<OptimizeOptions> OptimizeOptionsFromArgs(const ParsedArgs& args) {
   OptimizeOptions options;
   TESSERA_ASSIGN_OR_RETURN(options.compaction, CompactionOptionsFromArgs(args));
@@ -482,7 +537,7 @@ std::vector<CommandSpec> MaintenanceCommands() {
       {.name = "optimize",
        .summary = "Compact, index the unindexed tail, then clean up old versions.",
        .positionals = {table},
-       .flags = OptimizeFlags(),
+       .flags = OptimizeCommandFlags(),
        .details = "Each step runs even if an earlier one failed. Prints one line per step\n"
                   "(compaction, indices, cleanup: the outcome or \"failed\"); each failure is one\n"
                   "line on stderr and the exit status is then 2.\n"

@@ -424,6 +424,29 @@ TEST_F(CliMaintenanceTest, MaintainOnceAndMaxRuns) {
   EXPECT_EQ(Ok({"count", table_}).out, std::to_string(8 * kRowsPerFile) + "\n");
 }
 
+TEST_F(CliMaintenanceTest, OptimizeRunsOneStepWhenAsked) {
+  CreateWithFiles(4);
+  CliRun run = Ok({"optimize", table_, "--compact-only", "--target-rows", "1000"});
+  std::vector<std::string> lines = Lines(run.out);
+  ASSERT_EQ(lines.size(), 2u) << run.out;
+  EXPECT_TRUE(lines[0].starts_with("compaction: compacted 4 fragments into 1")) << run.out;
+  EXPECT_TRUE(lines[1].starts_with("optimize took ")) << run.out;
+  run = Ok({"optimize", table_, "--index-only"});
+  EXPECT_TRUE(run.out.starts_with("indices: nothing to index\n")) << run.out;
+  run = RunCli(
+      {"optimize", table_, "--cleanup-only", "--cleanup-older-than", "0", "--delete-unverified"});
+  EXPECT_EQ(run.exit_code, 0) << Describe(run);  // (progress lines go to stderr)
+  lines = Lines(run.out);
+  ASSERT_EQ(lines.size(), 2u) << run.out;
+  EXPECT_TRUE(lines[0].starts_with("cleanup: removed 5 versions")) << run.out;
+  EXPECT_EQ(Stats()["versions"], 1);
+  EXPECT_EQ(RunCli({"optimize", table_, "--compact-only", "--index-only"}).exit_code, 1);
+  EXPECT_EQ(
+      RunCli({"optimize", table_, "--older-than", "1d", "--cleanup-older-than", "1d"}).exit_code,
+      1);
+  EXPECT_EQ(Ok({"count", table_}).out, "80\n");
+}
+
 TEST_F(CliMaintenanceTest, StatsWatchPrintsUntilSigterm) {
   CreateWithFiles(2);
   CliProcess process = Spawn({"stats", table_, "--json", "--watch", "50ms"});
