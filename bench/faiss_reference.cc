@@ -7,6 +7,7 @@
 #if TESSERA_BENCH_HAVE_FAISS
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
+#include <faiss/IndexIVFPQ.h>
 #include <faiss/IndexScalarQuantizer.h>
 #include <omp.h>
 #endif
@@ -47,6 +48,10 @@ class FaissIndex final : public ReferenceIndex {
              graph.neighbors.size() * sizeof(faiss::HNSW::storage_idx_t) +
              graph.levels.size() * sizeof(int) + graph.offsets.size() * sizeof(size_t);
     }
+    if (const auto* pq = dynamic_cast<const faiss::IndexIVFPQ*>(index_.get())) {
+      return static_cast<size_t>(pq->ntotal) * (pq->code_size + sizeof(faiss::Index::idx_t)) +
+             pq->nlist * pq->d * sizeof(float) + pq->pq.centroids.size() * sizeof(float);
+    }
     if (const auto* ivf = dynamic_cast<const faiss::IndexIVFScalarQuantizer*>(index_.get())) {
       return static_cast<size_t>(ivf->ntotal) * (ivf->code_size + sizeof(faiss::Index::idx_t)) +
              ivf->nlist * ivf->d * sizeof(float);
@@ -55,8 +60,8 @@ class FaissIndex final : public ReferenceIndex {
   }
 
   std::string memory_note() const override {
-    return "HNSWFlat: float vectors + neighbor arrays; IVFSQ: 8-bit codes + 64-bit ids + "
-           "centroids";
+    return "HNSWFlat: float vectors + neighbor arrays; IVFSQ/IVFPQ: codes + 64-bit ids + "
+           "centroids (+ PQ codebooks)";
   }
 
  private:
@@ -94,9 +99,30 @@ Result<std::unique_ptr<ReferenceIndex>> BuildFaissIvfSq8(std::span<const float> 
       std::make_unique<FaissIndex>(std::move(quantizer), std::move(index)));
 }
 
+Result<std::unique_ptr<ReferenceIndex>> BuildFaissIvfPq(std::span<const float> base, int32_t dim,
+                                                        int32_t num_lists, int32_t sub_vectors,
+                                                        int num_threads) {
+  omp_set_num_threads(num_threads);
+  const int64_t num_rows = static_cast<int64_t>(base.size()) / dim;
+  auto quantizer = std::make_unique<faiss::IndexFlatL2>(dim);
+  auto index = std::make_unique<faiss::IndexIVFPQ>(quantizer.get(), dim, num_lists, sub_vectors, 8);
+  const int64_t num_train = std::min<int64_t>(num_rows, int64_t{256} * num_lists);
+  index->train(num_train, base.data());  // the first rows: the data sets are in random order
+  index->add(num_rows, base.data());
+  return std::unique_ptr<ReferenceIndex>(
+      std::make_unique<FaissIndex>(std::move(quantizer), std::move(index)));
+}
+
 #else
 
 bool HaveFaiss() { return false; }
+
+Result<std::unique_ptr<ReferenceIndex>> BuildFaissIvfPq(std::span<const float>, int32_t, int32_t,
+                                                        int32_t, int) {
+  return Status::NotSupported(
+      "FAISS not found at configure time (apt-get install libfaiss-dev, "
+      "then re-run cmake)");
+}
 
 Result<std::unique_ptr<ReferenceIndex>> BuildFaissHnswFlat(std::span<const float>, int32_t, int32_t,
                                                            int32_t, int) {

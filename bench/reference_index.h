@@ -52,4 +52,11 @@ Result<std::unique_ptr<ReferenceIndex>> BuildFaissHnswFlat(std::span<const float
 Result<std::unique_ptr<ReferenceIndex>> BuildFaissIvfSq8(std::span<const float> base, int32_t dim,
                                                          int32_t num_lists, int num_threads);
 
+// Build a faiss::IndexIVFPQ (8-bit codes of `sub_vectors` sub-vectors, residual encoding,
+// IndexFlatL2 coarse quantizer with `num_lists` lists, trained on at most 256 rows per list).
+// Errors: kNotSupported without FAISS.
+Result<std::unique_ptr<ReferenceIndex>> BuildFaissIvfPq(std::span<const float> base, int32_t dim,
+                                                        int32_t num_lists, int32_t sub_vectors,
+                                                        int num_threads);
+
 }  // namespace tessera::bench

@@ -5,7 +5,8 @@
 //  1. builds every Tessera index type through the index layer (BuildIndex, 2 threads) and sweeps
 //     its query knobs, answering the queries one after another on one thread (raw index QPS);
 //  2. builds hnswlib (M=16, ef_construction=200, 2 threads) and sweeps ef; FAISS IndexHNSWFlat
-//     and IndexIVFScalarQuantizer (QT_8bit) likewise, when the package is installed;
+//     and IndexIVFScalarQuantizer (QT_8bit) likewise, when the package is installed, and
+//     IndexIVFPQ (same lists and sub-vectors as Tessera's IVF_PQ) when IVF_PQ is measured;
 //  3. prints build time and memory against hnswlib's, and the ratio of the best QPS at
 //     recall@10 >= 0.95 (Tessera / hnswlib), re-measured head to head in interleaved rounds;
 //  4. builds a Table with the same rows and an IVF_HNSW_SQ index (Table::CreateIndex) and times
@@ -16,7 +17,7 @@
 //   build/bench/bench/vector_search_benchmark --dataset=fashion
 //   build/bench/bench/vector_search_benchmark --dataset=clustered --clustered_rows=1000000
 //       (the 1,000,000 x 128 target; about an hour on 2 cores)
-// Flags: --queries=N --threads=N (build threads) --types=IVF_HNSW_SQ,HNSW,IVF_SQ,IVF_FLAT
+// Flags: --queries=N --threads=N (build threads) --types=IVF_HNSW_SQ,HNSW,IVF_SQ,IVF_PQ,IVF_FLAT
 //        --clustered_dim=N --clustered_clusters=N --num_partitions=N (raw IVF indices; 0 = default)
 //        --repeat=N (passes per point) --h2h_rounds=N --no_faiss --no_table --quick
 #include <algorithm>
@@ -34,6 +35,7 @@
 #include "bench_util.h"
 #include "index/ivf_flat.h"
 #include "index/ivf_hnsw_sq.h"
+#include "index/pq/product_quantizer.h"
 #include "index/vector_index.h"
 #include "reference_index.h"
 #include "tessera/table.h"
@@ -60,7 +62,7 @@ struct Options {
   int repeat = 2;
   int32_t num_partitions = 0;  // 0: each type's default
   int h2h_rounds = 5;
-  std::vector<std::string> types = {"IVF_HNSW_SQ", "HNSW", "IVF_SQ", "IVF_FLAT"};
+  std::vector<std::string> types = {"IVF_HNSW_SQ", "HNSW", "IVF_SQ", "IVF_PQ", "IVF_FLAT"};
   bool faiss = true;
   bool table = true;
   bool quick = false;
@@ -171,15 +173,7 @@ std::string Knobs(int32_t nprobes, int32_t ef, int32_t refine_factor) {
   return out;
 }
 
-int32_t NumPartitions(const index::VectorIndex& index) {
-  if (const auto* ivf = dynamic_cast<const index::IvfHnswSqIndex*>(&index)) {
-    return ivf->model().num_partitions();
-  }
-  if (const auto* flat = dynamic_cast<const index::IvfFlatIndex*>(&index)) {
-    return flat->model().num_partitions();
-  }
-  return 1;
-}
+int32_t NumPartitions(const index::VectorIndex& index) { return index.num_partitions(); }
 
 // The knob grid swept for one Tessera index type: {nprobes, ef, refine_factor}. nprobes values
 // above the partition count become the partition count (once).
@@ -205,6 +199,11 @@ std::vector<std::array<int32_t, 3>> TesseraGrid(index::IndexType type, int32_t n
       nprobes_list =
           quick ? std::vector<int32_t>{2, 8, 32} : std::vector<int32_t>{1, 2, 4, 8, 16, 32, 64};
       refine_list = {0, 2, 4};
+      break;
+    case index::IndexType::kIvfPq:
+      nprobes_list =
+          quick ? std::vector<int32_t>{2, 8, 32} : std::vector<int32_t>{1, 2, 4, 8, 16, 32, 64};
+      refine_list = {0, 4, 10};
       break;
     case index::IndexType::kIvfFlat:
       nprobes_list =
@@ -586,6 +585,20 @@ void RunDataset(const Dataset& data, const Options& options) {
             [&] { return BuildFaissIvfSq8(data.base, data.dim, num_lists, options.threads); })) {
       methods.push_back(std::move(*method));
     }
+    if (std::find(options.types.begin(), options.types.end(), "IVF_PQ") != options.types.end()) {
+      const int32_t sub_vectors = index::ProductQuantizer::DefaultNumSubVectors(data.dim);
+      if (auto method =
+              RunReference(data, truth, "FAISS IndexIVFPQ", "nprobe", nprobe_values,
+                           options.threads, options.repeat,
+                           Count(num_lists) + " lists, " + std::to_string(sub_vectors) +
+                               " x 8-bit sub-vectors, residual, no re-rank, Debian build (no AVX2)",
+                           [&] {
+                             return BuildFaissIvfPq(data.base, data.dim, num_lists, sub_vectors,
+                                                    options.threads);
+                           })) {
+        methods.push_back(std::move(*method));
+      }
+    }
   }
   if (ivf_hnsw_sq_slot > 0) ivf_hnsw_sq = &methods[ivf_hnsw_sq_slot - 1];
 
@@ -627,7 +640,7 @@ int main(int argc, char** argv) {
   options.h2h_rounds = static_cast<int>(flags.GetInt("h2h_rounds", options.h2h_rounds));
   options.num_partitions =
       static_cast<int32_t>(flags.GetInt("num_partitions", options.num_partitions));
-  options.types = SplitList(flags.GetString("types", "IVF_HNSW_SQ,HNSW,IVF_SQ,IVF_FLAT"));
+  options.types = SplitList(flags.GetString("types", "IVF_HNSW_SQ,HNSW,IVF_SQ,IVF_PQ,IVF_FLAT"));
   options.faiss = !flags.GetBool("no_faiss");
   options.table = !flags.GetBool("no_table");
   options.quick = flags.GetBool("quick");
@@ -641,7 +654,8 @@ int main(int argc, char** argv) {
       "FAISS is built without AVX2 and understates FAISS by 2-6x.",
       "build/bench/bench/vector_search_benchmark [--dataset=all|fashion|clustered]\n"
       "         [--clustered_rows=200000 (1000000 = the full-size target)] [--queries=1000]\n"
-      "         [--types=IVF_HNSW_SQ,HNSW,IVF_SQ,IVF_FLAT] [--no_faiss] [--no_table] [--quick]");
+      "         [--types=IVF_HNSW_SQ,HNSW,IVF_SQ,IVF_PQ,IVF_FLAT] [--no_faiss] [--no_table] "
+      "[--quick]");
   std::printf("references: hnswlib %s, FAISS %s\n\n", HaveHnswlib() ? "yes" : "NOT BUILT",
               HaveFaiss() ? "yes (Debian build, no AVX2)" : "NOT BUILT");
 

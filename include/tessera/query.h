@@ -25,7 +25,9 @@ std::string_view DistanceTypeName(DistanceType type);
 /// How to build a vector index. 0 means "derive a default from the row count and dimension"
 /// (documented in docs/indexing.md).
 struct IndexConfig {
-  std::string type = "IVF_HNSW_SQ";  ///< IVF_HNSW_SQ, IVF_FLAT, IVF_SQ, IVF_PQ, HNSW
+  /// IVF_HNSW_SQ, IVF_FLAT, IVF_SQ, IVF_PQ, HNSW (vector columns) or BTREE (a scalar key
+  /// column; the vector parameters below do not apply).
+  std::string type = "IVF_HNSW_SQ";
   DistanceType metric = DistanceType::kL2;
   int32_t num_partitions = 0;
   int32_t m = 16;

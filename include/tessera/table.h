@@ -57,6 +57,11 @@ struct UpsertResult {
   int64_t rows_inserted = 0;
   int64_t rows_updated = 0;  ///< table rows replaced by a source row with the same key
   int64_t rows_deleted = 0;  ///< table rows deleted because their key was not in the source
+  /// Table rows whose key was read by scanning fragments: every live row without a key index;
+  /// only the rows no segment of the key column's BTREE index covers with one (0 right after
+  /// optimize_indices).
+  int64_t rows_scanned = 0;
+  bool used_key_index = false;  ///< matched through the key column's BTREE index
 };
 
 struct UpdateResult {
@@ -162,9 +167,13 @@ class Table {
 
   /// Start a vector query for `vector` (see VectorQuery).
   VectorQuery Search(std::span<const float> vector);
-  /// Build a vector index over `column` from every live row and commit it as one segment.
-  /// Errors: kInvalidArgument (not a vector column, no rows, bad config), kNotSupported
-  /// (IVF_PQ), kAlreadyExists (same name and !config.replace).
+  /// Build an index over `column` from every live row and commit it as one segment: a vector
+  /// index (config.type IVF_HNSW_SQ, IVF_FLAT, IVF_SQ, IVF_PQ, HNSW) over a vector column, or
+  /// the scalar key index (config.type "BTREE": a sorted key -> row id map, equality lookups)
+  /// over an int32/int64/timestamp/utf8/bool column, which Upsert uses instead of scanning the
+  /// table when its key is that one column. Later rows are added by OptimizeIndices().
+  /// Errors: kInvalidArgument (wrong column type for the index type, no rows for a vector
+  /// index, bad config), kAlreadyExists (same name and !config.replace).
   Status CreateIndex(std::string_view column, const IndexConfig& config = {});
   Result<std::vector<IndexInfo>> ListIndices();
   /// Errors: kNotFound.

@@ -87,6 +87,8 @@ Status RunIndexCreate(const ParsedArgs& args, const Console& console) {
                            GetInt32Flag(args, "ef-construction", config.ef_construction));
   TESSERA_ASSIGN_OR_RETURN(config.sample_rate,
                            GetInt32Flag(args, "sample-rate", config.sample_rate));
+  TESSERA_ASSIGN_OR_RETURN(config.num_sub_vectors,
+                           GetInt32Flag(args, "num-sub-vectors", config.num_sub_vectors));
   TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Table> table, Table::Open(args.positional(0)));
   TESSERA_ASSIGN_OR_RETURN(std::string column, IndexColumn(args, table->schema()));
   // The library's default name (query.h: "<column>_idx"), spelled out to report on it.
@@ -98,8 +100,9 @@ Status RunIndexCreate(const ParsedArgs& args, const Console& console) {
   TESSERA_RETURN_IF_ERROR(created);
   TESSERA_ASSIGN_OR_RETURN(IndexInfo info, table->IndexStats(config.name));
   TESSERA_ASSIGN_OR_RETURN(uint64_t version, table->version());
-  console.Print("created index " + info.name + " (" + info.type + ", " + info.metric + ") on " +
-                info.column + " (" + std::to_string(info.num_indexed_rows) + " rows) as version " +
+  const std::string kind = info.metric.empty() ? info.type : info.type + ", " + info.metric;
+  console.Print("created index " + info.name + " (" + kind + ") on " + info.column + " (" +
+                std::to_string(info.num_indexed_rows) + " rows) as version " +
                 std::to_string(version) + "\n");
   return Status::OK();
 }
@@ -196,7 +199,8 @@ std::vector<CommandSpec> IndexCommands() {
                   .help = "the vector column (default: the table's only one)"},
                  {.name = "type",
                   .value_name = "TYPE",
-                  .help = "IVF_HNSW_SQ (default), IVF_FLAT, IVF_SQ or HNSW"},
+                  .help = "IVF_HNSW_SQ (default), IVF_FLAT, IVF_SQ, IVF_PQ, HNSW; BTREE: scalar "
+                          "key index for upsert"},
                  {.name = "metric",
                   .kind = FlagKind::kChoice,
                   .help = "distance the index serves (default l2)",
@@ -205,6 +209,8 @@ std::vector<CommandSpec> IndexCommands() {
                  Int32Flag("m", "HNSW links per node (default 16)"),
                  Int32Flag("ef-construction", "HNSW build breadth (default 150)"),
                  Int32Flag("sample-rate", "k-means training rows per partition (default 256)"),
+                 Int32Flag("num-sub-vectors",
+                           "IVF_PQ: bytes per row; divides the dimension (default dim/16)"),
                  {.name = "name",
                   .value_name = "NAME",
                   .help = "index name (default COLUMN_idx); an index of that name is replaced"}},

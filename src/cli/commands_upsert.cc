@@ -55,7 +55,9 @@ Status RunUpsert(const ParsedArgs& args, const Console& console) {
       console.Print("upserted " + path + " as version " + std::to_string(result->version) + ": " +
                     std::to_string(result->rows_inserted) + " inserted, " +
                     std::to_string(result->rows_updated) + " updated, " +
-                    std::to_string(result->rows_deleted) + " deleted\n");
+                    std::to_string(result->rows_deleted) + " deleted (" +
+                    (result->used_key_index ? "key index; " : "") +
+                    std::to_string(result->rows_scanned) + " table rows scanned)\n");
     }
     std::fflush(console.out);
   }
@@ -134,32 +136,35 @@ CommandSpec UpdateCommand() {
 }
 
 CommandSpec UpsertCommand() {
-  return {.name = "upsert",
-          .summary = "Merge the rows of each file into the table on key columns (one commit each).",
-          .positionals = {{.name = "TABLE"}, {.name = "FILE", .repeated = true}},
-          .flags = {{.name = "on",
-                     .value_name = "COLUMNS",
-                     .help = "key column(s), comma-separated",
-                     .required = true},
-                    {.name = "format",
-                     .kind = FlagKind::kChoice,
-                     .help = "input format (default: from each file's extension)",
-                     .choices = {"jsonl", "csv", "arrow"}},
-                    {.name = "insert-only",
-                     .kind = FlagKind::kBool,
-                     .help = "keep rows whose key exists; insert only new keys"},
-                    {.name = "delete-not-matched",
-                     .kind = FlagKind::kBool,
-                     .help = "delete the table's rows whose key is not in the file"},
-                    {.name = "delete-filter",
-                     .value_name = "EXPR",
-                     .help = "with --delete-not-matched: only rows matching EXPR"}},
-          .details =
-              "Rows whose key matches a live row replace it, others are inserted; a reader sees\n"
-              "each record before or after, never missing or twice. Duplicate keys in a file are\n"
-              "an error naming them. Prints per file:\n"
-              "  upserted FILE as version V: I inserted, U updated, D deleted",
-          .run = RunUpsert};
+  return {
+      .name = "upsert",
+      .summary = "Merge the rows of each file into the table on key columns (one commit each).",
+      .positionals = {{.name = "TABLE"}, {.name = "FILE", .repeated = true}},
+      .flags = {{.name = "on",
+                 .value_name = "COLUMNS",
+                 .help = "key column(s), comma-separated",
+                 .required = true},
+                {.name = "format",
+                 .kind = FlagKind::kChoice,
+                 .help = "input format (default: from each file's extension)",
+                 .choices = {"jsonl", "csv", "arrow"}},
+                {.name = "insert-only",
+                 .kind = FlagKind::kBool,
+                 .help = "keep rows whose key exists; insert only new keys"},
+                {.name = "delete-not-matched",
+                 .kind = FlagKind::kBool,
+                 .help = "delete the table's rows whose key is not in the file"},
+                {.name = "delete-filter",
+                 .value_name = "EXPR",
+                 .help = "with --delete-not-matched: only rows matching EXPR"}},
+      .details =
+          "Rows whose key matches a live row replace it, others are inserted; a reader sees\n"
+          "each record before or after, never missing or twice. Duplicate keys in a file are\n"
+          "an error naming them. With a BTREE index on the key column (tessera index create\n"
+          "TABLE --column KEY --type BTREE) matching reads only the rows it does not cover yet.\n"
+          "Prints per file:\n"
+          "  upserted FILE as version V: I inserted, U updated, D deleted (N table rows scanned)",
+      .run = RunUpsert};
 }
 
 }  // namespace tessera::cli

@@ -6,6 +6,7 @@
 #include "base/crc32c.h"
 #include "index/ivf_flat.h"
 #include "index/ivf_hnsw_sq.h"
+#include "index/ivf_pq.h"
 
 namespace tessera::index {
 namespace {
@@ -24,7 +25,7 @@ static_assert(kHeaderCrcOffset + 4 == kIndexFileHeaderSize);
 
 bool IsKnownType(uint32_t value) {
   return value >= static_cast<uint32_t>(IndexType::kIvfFlat) &&
-         value <= static_cast<uint32_t>(IndexType::kHnsw);
+         value <= static_cast<uint32_t>(IndexType::kIvfPq);
 }
 
 }  // namespace
@@ -102,6 +103,8 @@ Result<std::unique_ptr<VectorIndex>> DeserializeIndex(std::string_view bytes) {
   std::unique_ptr<VectorIndex> index;
   if (header.type == IndexType::kIvfFlat) {
     TESSERA_ASSIGN_OR_RETURN(index, IvfFlatIndex::FromPayload(header.metric, header.dim, payload));
+  } else if (header.type == IndexType::kIvfPq) {
+    TESSERA_ASSIGN_OR_RETURN(index, IvfPqIndex::FromPayload(header.metric, header.dim, payload));
   } else {
     TESSERA_ASSIGN_OR_RETURN(
         index, IvfHnswSqIndex::FromPayload(header.type, header.metric, header.dim, payload));

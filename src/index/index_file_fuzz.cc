@@ -34,7 +34,7 @@ std::string Encode(tessera::index::IndexType type) {
 std::vector<std::string> TesseraFuzzSeeds() {
   return {Encode(tessera::index::IndexType::kIvfHnswSq),
           Encode(tessera::index::IndexType::kIvfFlat), Encode(tessera::index::IndexType::kIvfSq),
-          Encode(tessera::index::IndexType::kHnsw)};
+          Encode(tessera::index::IndexType::kHnsw), Encode(tessera::index::IndexType::kIvfPq)};
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -5,6 +5,7 @@
 
 #include "index/ivf_flat.h"
 #include "index/ivf_hnsw_sq.h"
+#include "index/ivf_pq.h"
 
 namespace tessera::index {
 
@@ -15,7 +16,7 @@ Result<IndexType> ParseIndexType(std::string_view name) {
   if (upper == "IVF_SQ") return IndexType::kIvfSq;
   if (upper == "IVF_HNSW_SQ") return IndexType::kIvfHnswSq;
   if (upper == "HNSW") return IndexType::kHnsw;
-  if (upper == "IVF_PQ") return Status::NotSupported("index type IVF_PQ is not implemented yet");
+  if (upper == "IVF_PQ") return IndexType::kIvfPq;
   return Status::InvalidArgument("unknown index type '", name, "'");
 }
 
@@ -29,6 +30,8 @@ std::string_view IndexTypeToString(IndexType type) {
       return "IVF_HNSW_SQ";
     case IndexType::kHnsw:
       return "HNSW";
+    case IndexType::kIvfPq:
+      return "IVF_PQ";
   }
   return "UNKNOWN";
 }
@@ -40,6 +43,11 @@ Result<std::unique_ptr<VectorIndex>> BuildIndex(const IndexBuildOptions& options
     case IndexType::kIvfFlat: {
       TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<IvfFlatIndex> index,
                                IvfFlatIndex::Build(options, vectors, dim, row_ids));
+      return std::unique_ptr<VectorIndex>(std::move(index));
+    }
+    case IndexType::kIvfPq: {
+      TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<IvfPqIndex> index,
+                               IvfPqIndex::Build(options, vectors, dim, row_ids));
       return std::unique_ptr<VectorIndex>(std::move(index));
     }
     case IndexType::kIvfSq:

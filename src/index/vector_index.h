@@ -23,10 +23,10 @@ namespace tessera::index {
 inline constexpr int32_t kMaxIndexDim = 65536;
 
 // Values are stored in index files: never renumber.
-enum class IndexType : uint8_t { kIvfFlat = 1, kIvfSq = 2, kIvfHnswSq = 3, kHnsw = 4 };
+enum class IndexType : uint8_t { kIvfFlat = 1, kIvfSq = 2, kIvfHnswSq = 3, kHnsw = 4, kIvfPq = 5 };
 
-// Return the type named "IVF_FLAT", "IVF_SQ", "IVF_HNSW_SQ" or "HNSW" (case-insensitive).
-// Errors: kNotSupported for "IVF_PQ" (not built yet), kInvalidArgument for anything else.
+// Return the type named "IVF_FLAT", "IVF_SQ", "IVF_PQ", "IVF_HNSW_SQ" or "HNSW"
+// (case-insensitive). Errors: kInvalidArgument for anything else.
 Result<IndexType> ParseIndexType(std::string_view name);
 std::string_view IndexTypeToString(IndexType type);
 
@@ -57,7 +57,7 @@ struct SearchOptions {
 struct IndexBuildOptions {
   IndexType type = IndexType::kIvfHnswSq;
   Metric metric = Metric::kL2;
-  // IVF: 0 picks a default: sqrt(num_rows) for IVF_FLAT/IVF_SQ; for IVF_HNSW_SQ at most
+  // IVF: 0 picks a default: sqrt(num_rows) for IVF_FLAT/IVF_SQ/IVF_PQ; for IVF_HNSW_SQ at most
   // num_rows / 16384 (a graph searches a large partition in about the time it searches a
   // small one, so few partitions and nprobes of 1-2 are fastest), all capped to [1, 4096].
   // HNSW always has one partition.
@@ -69,6 +69,9 @@ struct IndexBuildOptions {
   int32_t ef_construction = 150;
   // SQ: fraction of outliers clipped at each end of every dimension (see ScalarQuantizer).
   double sq_clip_fraction = 0.0;
+  // PQ: sub-vectors per row (bytes per code); must divide dim. 0 picks
+  // ProductQuantizer::DefaultNumSubVectors(dim): dim / 16, else dim / 8, else a divisor near it.
+  int32_t num_sub_vectors = 0;
   uint64_t seed = 42;
   int num_threads = 0;  // <= 0: all hardware threads
   ProgressCallback progress;
@@ -101,7 +104,7 @@ class VectorIndex {
 
 // Build an index of `options.type` over `vectors` (row-major, num_rows * dim floats) whose rows
 // have the stable ids `row_ids`. Errors: kInvalidArgument on empty or mismatched input,
-// non-finite values or bad options; kNotSupported for types not built yet.
+// non-finite values or bad options.
 Result<std::unique_ptr<VectorIndex>> BuildIndex(const IndexBuildOptions& options,
                                                 std::span<const float> vectors, int32_t dim,
                                                 std::span<const uint64_t> row_ids);

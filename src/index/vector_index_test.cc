@@ -72,6 +72,7 @@ class VectorIndexTest : public ::testing::TestWithParam<std::tuple<IndexType, Me
     options.m = 12;
     options.ef_construction = 80;
     options.num_threads = 2;
+    options.num_sub_vectors = 16;  // IVF_PQ: 2 floats per byte (the default, 16, is too coarse)
     const Dataset& data = TestData();
     return BuildIndex(options, data.base, kDim, data.row_ids).value();
   }
@@ -217,7 +218,8 @@ TEST_P(VectorIndexTest, ConcurrentSearchesMatchSerialOnes) {
 INSTANTIATE_TEST_SUITE_P(
     AllTypes, VectorIndexTest,
     ::testing::Combine(::testing::Values(IndexType::kIvfFlat, IndexType::kIvfSq,
-                                         IndexType::kIvfHnswSq, IndexType::kHnsw),
+                                         IndexType::kIvfHnswSq, IndexType::kHnsw,
+                                         IndexType::kIvfPq),
                        ::testing::Values(Metric::kL2, Metric::kCosine, Metric::kDot)),
     [](const auto& param_info) {
       return std::string(IndexTypeToString(std::get<0>(param_info.param))) + "_" +
@@ -238,19 +240,19 @@ TEST(VectorIndexBuildTest, RejectsBadInput) {
 }
 
 TEST(VectorIndexBuildTest, ParsesTypeNames) {
-  for (IndexType type :
-       {IndexType::kIvfFlat, IndexType::kIvfSq, IndexType::kIvfHnswSq, IndexType::kHnsw}) {
+  for (IndexType type : {IndexType::kIvfFlat, IndexType::kIvfSq, IndexType::kIvfHnswSq,
+                         IndexType::kHnsw, IndexType::kIvfPq}) {
     EXPECT_EQ(ParseIndexType(IndexTypeToString(type)).value(), type);
   }
   EXPECT_EQ(ParseIndexType("ivf_hnsw_sq").value(), IndexType::kIvfHnswSq);
-  EXPECT_TRUE(ParseIndexType("IVF_PQ").status().IsNotSupported());
+  EXPECT_EQ(ParseIndexType("ivf_pq").value(), IndexType::kIvfPq);
   EXPECT_TRUE(ParseIndexType("LSH").status().IsInvalidArgument());
 }
 
 TEST(VectorIndexBuildTest, TinyIndexesWork) {
   // Fewer rows than the requested partitions; a single row.
-  for (IndexType type :
-       {IndexType::kIvfFlat, IndexType::kIvfSq, IndexType::kIvfHnswSq, IndexType::kHnsw}) {
+  for (IndexType type : {IndexType::kIvfFlat, IndexType::kIvfSq, IndexType::kIvfHnswSq,
+                         IndexType::kHnsw, IndexType::kIvfPq}) {
     IndexBuildOptions options;
     options.type = type;
     options.num_partitions = 50;

@@ -2,13 +2,16 @@
 // OptimizeIndices. Each index is a list of immutable segments in the manifest; a segment
 // records the row ids it covers, so the unindexed tail is every live row no segment covers.
 #include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "base/uuid.h"
 #include "index/index_file.h"
 #include "index/ivf_hnsw_sq.h"
+#include "index/ivf_pq.h"
 #include "query/query_internal.h"
+#include "table/key_index.h"
 #include "tessera/table.h"
 
 namespace tessera {
@@ -147,25 +150,24 @@ IndexInfo Describe(table::TableStore* store, const table::Snapshot& snapshot,
   return info;
 }
 
-}  // namespace
-
-Status Table::CreateIndex(std::string_view column, const IndexConfig& config) {
-  if (read_only())
-    return Status::InvalidArgument("table is checked out read-only at an old version");
-  const int64_t started_us = base::NowMicros();
-  TESSERA_ASSIGN_OR_RETURN(auto snapshot, CurrentSnapshot());
+// Build the segment of a vector index over `column` of `snapshot` (name, column left to the
+// caller).
+Result<format::IndexSegmentMeta> BuildVectorSegment(table::TableStore* store,
+                                                    const table::Snapshot* snapshot,
+                                                    std::string_view column,
+                                                    const IndexConfig& config) {
   TESSERA_ASSIGN_OR_RETURN(int column_index, VectorColumn(snapshot->schema(), column));
-  const std::string name = config.name.empty() ? std::string(column) + "_idx" : config.name;
-  if (!config.replace && !SegmentsOf(snapshot->manifest(), name, "").empty()) {
-    return Status::AlreadyExists("index '", name, "' already exists");
-  }
   index::IndexBuildOptions options;
   TESSERA_ASSIGN_OR_RETURN(options.type, index::ParseIndexType(config.type));
   options.metric = query::ToMetric(config.metric);
   if (config.num_partitions < 0 || config.m < 0 || config.ef_construction < 0 ||
-      config.sample_rate < 0) {
+      config.sample_rate < 0 || config.num_sub_vectors < 0) {
     return Status::InvalidArgument("index parameters must not be negative");
   }
+  if (config.num_sub_vectors > 0 && options.type != index::IndexType::kIvfPq) {
+    return Status::InvalidArgument("num_sub_vectors applies to IVF_PQ only, not ", config.type);
+  }
+  options.num_sub_vectors = config.num_sub_vectors;
   options.num_partitions = config.num_partitions;
   if (config.m > 0) options.m = config.m;
   if (config.ef_construction > 0) options.ef_construction = config.ef_construction;
@@ -174,26 +176,91 @@ Status Table::CreateIndex(std::string_view column, const IndexConfig& config) {
   std::vector<float> vectors;
   std::vector<uint64_t> row_ids;
   TESSERA_RETURN_IF_ERROR(
-      query::GatherVectors(internal_store(), *snapshot, column_index, nullptr, &vectors, &row_ids));
+      query::GatherVectors(store, *snapshot, column_index, nullptr, &vectors, &row_ids));
   if (row_ids.empty())
     return Status::InvalidArgument("create index: the table has no rows to index");
   const int32_t dim = snapshot->schema().field(column_index).type.dim;
   TESSERA_ASSIGN_OR_RETURN(auto built, index::BuildIndex(options, vectors, dim, row_ids));
-  TESSERA_ASSIGN_OR_RETURN(format::IndexSegmentMeta segment,
-                           WriteSegment(internal_store(), *built));
-  segment.index_name = name;
-  segment.column = std::string(column);
+  TESSERA_ASSIGN_OR_RETURN(format::IndexSegmentMeta segment, WriteSegment(store, *built));
   segment.index_type = std::string(index::IndexTypeToString(options.type));
   segment.covered = AllRanges(*snapshot);
+  (void)column;
   // The values actually used (derived defaults resolved), and the request a retrain repeats.
-  segment.params_json = nlohmann::json{
-      {"metric", std::string(index::MetricToString(options.metric))},
-      {"num_partitions", built->num_partitions()},
-      {"num_partitions_requested", options.num_partitions},
-      {"m", options.m},
-      {"ef_construction", options.ef_construction},
-      {"sample_rate",
-       options.sample_rate}}.dump();
+  nlohmann::json params{{"metric", std::string(index::MetricToString(options.metric))},
+                        {"num_partitions", built->num_partitions()},
+                        {"num_partitions_requested", options.num_partitions},
+                        {"m", options.m},
+                        {"ef_construction", options.ef_construction},
+                        {"sample_rate", options.sample_rate}};
+  if (const auto* pq = dynamic_cast<const index::IvfPqIndex*>(built.get())) {
+    params["num_sub_vectors"] = pq->quantizer().num_sub_vectors();
+    params["num_sub_vectors_requested"] = options.num_sub_vectors;
+  }
+  segment.params_json = params.dump();
+  return segment;
+}
+
+// Build the segment of a scalar key index (BTREE) over `column` of `snapshot`.
+Result<format::IndexSegmentMeta> BuildKeySegment(table::TableStore* store,
+                                                 const table::Snapshot* snapshot,
+                                                 std::string_view column,
+                                                 const IndexConfig& config) {
+  const Schema& schema = snapshot->schema();
+  const int column_index = schema.FieldIndex(column);
+  if (column_index < 0) return Status::InvalidArgument("unknown column '", column, "'");
+  switch (schema.field(column_index).type.id) {
+    case TypeId::kInt32:
+    case TypeId::kInt64:
+    case TypeId::kTimestamp:
+    case TypeId::kUtf8:
+    case TypeId::kBool:
+      break;
+    default:
+      return Status::InvalidArgument(
+          "column '", column, "' is ", schema.field(column_index).type.ToString(),
+          ": a BTREE index needs an int32, int64, timestamp, utf8 or bool column");
+  }
+  if (config.num_sub_vectors != 0 || config.num_partitions != 0) {
+    return Status::InvalidArgument("a BTREE index takes no vector-index parameters");
+  }
+  if (config.progress) config.progress(0.0);
+  std::vector<format::RowIdRange> covered;
+  TESSERA_ASSIGN_OR_RETURN(table::KeyIndex keys,
+                           table::BuildKeyIndex(store, *snapshot, column_index, nullptr, &covered));
+  TESSERA_ASSIGN_OR_RETURN(format::IndexSegmentMeta segment, table::WriteKeyIndex(store, keys));
+  segment.index_type = std::string(table::kKeyIndexType);
+  segment.covered = AllRanges(*snapshot);
+  segment.params_json = "{}";
+  if (config.progress) config.progress(1.0);
+  return segment;
+}
+
+// Return true if `type` names the scalar key index ("BTREE", any case).
+bool IsKeyIndexName(std::string_view type) {
+  std::string upper(type);
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return upper == table::kKeyIndexType;
+}
+
+}  // namespace
+
+Status Table::CreateIndex(std::string_view column, const IndexConfig& config) {
+  if (read_only())
+    return Status::InvalidArgument("table is checked out read-only at an old version");
+  const int64_t started_us = base::NowMicros();
+  TESSERA_ASSIGN_OR_RETURN(auto snapshot, CurrentSnapshot());
+  const std::string name = config.name.empty() ? std::string(column) + "_idx" : config.name;
+  if (!config.replace && !SegmentsOf(snapshot->manifest(), name, "").empty()) {
+    return Status::AlreadyExists("index '", name, "' already exists");
+  }
+  TESSERA_ASSIGN_OR_RETURN(
+      format::IndexSegmentMeta segment,
+      IsKeyIndexName(config.type)
+          ? BuildKeySegment(internal_store(), snapshot.get(), column, config)
+          : BuildVectorSegment(internal_store(), snapshot.get(), column, config));
+  segment.index_name = name;
+  segment.column = std::string(column);
+  const int column_index = snapshot->schema().FieldIndex(column);
   format::TransactionMeta txn;
   txn.operation = "create_index";
   txn.duration_us = base::NowMicros() - started_us;
@@ -281,6 +348,7 @@ Result<OptimizeIndicesResult> Table::OptimizeIndices() {
         retrain.push_back(segment.index_name);
         continue;
       }
+      if (table::IsScalarIndexType(segment.index_type)) continue;  // no partitions
       // Unbalanced partitions: the data drifted away from the trained centroids (tail segments
       // join the existing partitions), so a probe reads far more rows in some partitions.
       std::vector<int64_t> sizes;
@@ -310,6 +378,7 @@ Result<OptimizeIndicesResult> Table::OptimizeIndices() {
         config.m = params.value("m", 0);
         config.ef_construction = params.value("ef_construction", 0);
         config.sample_rate = params.value("sample_rate", 0);
+        config.num_sub_vectors = params.value("num_sub_vectors_requested", 0);
       }
       Status rebuilt = CreateIndex(segments.front()->column, config);
       if (!rebuilt.ok()) return rebuilt.WithContext("optimize_indices: retraining '", name, "'");
@@ -344,6 +413,25 @@ Result<OptimizeIndicesResult> Table::OptimizeIndices() {
       }
     }
     const std::vector<format::RowIdRange> covered = CoveredRanges(kept);
+    if (table::IsScalarIndexType(first.index_type)) {  // a key index: its tail as a segment
+      std::vector<format::RowIdRange> tail;
+      TESSERA_ASSIGN_OR_RETURN(
+          table::KeyIndex keys,
+          table::BuildKeyIndex(internal_store(), *snapshot, column_index, &covered, &tail));
+      if (keys.num_rows() == 0) continue;
+      for (const auto* segment : merged) merged_paths.insert(segment->path);
+      result.segments_merged += static_cast<int64_t>(merged.size());
+      TESSERA_ASSIGN_OR_RETURN(format::IndexSegmentMeta segment,
+                               table::WriteKeyIndex(internal_store(), keys));
+      segment.index_name = name;
+      segment.column = first.column;
+      segment.index_type = first.index_type;
+      segment.params_json = first.params_json;
+      segment.covered = std::move(tail);
+      result.rows_indexed += keys.num_rows();
+      added.push_back(std::move(segment));
+      continue;
+    }
     std::vector<float> vectors;
     std::vector<uint64_t> row_ids;
     TESSERA_RETURN_IF_ERROR(query::GatherVectors(internal_store(), *snapshot, column_index,
@@ -357,6 +445,8 @@ Result<OptimizeIndicesResult> Table::OptimizeIndices() {
     std::unique_ptr<index::VectorIndex> built;
     if (const auto* ivf = dynamic_cast<const index::IvfHnswSqIndex*>(model.get())) {
       TESSERA_ASSIGN_OR_RETURN(built, ivf->BuildWithSameModel(vectors, row_ids, nullptr, 0));
+    } else if (const auto* pq = dynamic_cast<const index::IvfPqIndex*>(model.get())) {
+      TESSERA_ASSIGN_OR_RETURN(built, pq->BuildWithSameModel(vectors, row_ids, nullptr, 0));
     } else {
       index::IndexBuildOptions options;
       options.type = model->type();

@@ -140,7 +140,14 @@ TEST_F(SearchTest, BadQueriesAreRejected) {
   EXPECT_TRUE(table_->CreateIndex("text").IsInvalidArgument());
   IndexConfig pq;
   pq.type = "IVF_PQ";
-  EXPECT_FALSE(table_->CreateIndex("vector", pq).ok());
+  pq.num_sub_vectors = 5;  // does not divide the dimension
+  const Status bad_pq = table_->CreateIndex("vector", pq);
+  EXPECT_TRUE(bad_pq.IsInvalidArgument()) << bad_pq;
+  EXPECT_NE(bad_pq.message().find("num_sub_vectors"), std::string::npos) << bad_pq;
+  IndexConfig sq_with_pq_option;
+  sq_with_pq_option.num_sub_vectors = 4;  // an IVF_PQ parameter on IVF_HNSW_SQ
+  EXPECT_TRUE(table_->CreateIndex("vector", sq_with_pq_option).IsInvalidArgument());
+  EXPECT_TRUE(table_->ListIndices().value().empty());
   IndexConfig bogus;
   bogus.type = "BTREE";
   EXPECT_TRUE(table_->CreateIndex("vector", bogus).IsInvalidArgument());
@@ -216,6 +223,70 @@ TEST_F(SearchTest, IndexedRecallAgainstExactSearch) {
   }
   const double recall = static_cast<double>(hits) / (kQueries * 10);
   EXPECT_GE(recall, 0.9) << recall;
+}
+
+TEST_F(SearchTest, IvfPqThroughTheTable) {
+  IndexConfig config;
+  config.type = "IVF_PQ";
+  config.num_partitions = 8;
+  config.num_sub_vectors = 8;  // 4 floats per byte
+  int progress_calls = 0;
+  config.progress = [&](double) { ++progress_calls; };
+  ASSERT_TRUE(table_->CreateIndex("vector", config).ok());
+  EXPECT_GT(progress_calls, 0);
+  IndexInfo info = table_->IndexStats("vector_idx").value();
+  EXPECT_EQ(info.type, "IVF_PQ");
+  EXPECT_EQ(info.num_indexed_rows, 6000);
+  EXPECT_NE(info.params_json.find("\"num_sub_vectors\":8"), std::string::npos) << info.params_json;
+  // 8 code bytes + an 8-byte row id per row (plus centroids and codebooks): far below the
+  // 128 bytes of each float vector.
+  EXPECT_LT(info.size_bytes, 6000 * 128 / 2);
+
+  // Recall with an exact re-rank, over index + tail.
+  ASSERT_TRUE(table_->Add(MakeBatch(6000, 1000)).ok());
+  int hits = 0;
+  constexpr int kQueries = 40;
+  for (int q = 0; q < kQueries; ++q) {
+    const std::vector<float> query = MakeVectors(500000 + q, 1);
+    const std::vector<int64_t> exact = BruteForce(query, 7000, 10);
+    QueryStats stats;
+    const RecordBatch result =
+        table_->Search(query).Limit(10).Nprobes(4).RefineFactor(10).Execute(&stats).value();
+    EXPECT_EQ(stats.rows_flat_scanned, 1000);
+    for (int64_t id : Ids(result)) hits += std::count(exact.begin(), exact.end(), id) ? 1 : 0;
+    // Re-ranked distances are exact.
+    const std::vector<float> row = MakeVectors(Ids(result)[0], 1);
+    float exact_distance = 0;
+    for (int d = 0; d < kDim; ++d) exact_distance += (row[d] - query[d]) * (row[d] - query[d]);
+    EXPECT_NEAR(result.ColumnByName("_distance").value().Float32(0), exact_distance,
+                1e-3 * (1 + exact_distance));
+  }
+  EXPECT_GE(static_cast<double>(hits) / (kQueries * 10), 0.9);
+
+  // The tail becomes a segment with the same centroids and codebooks; its rows are found.
+  OptimizeIndicesResult optimized = table_->OptimizeIndices().value();
+  EXPECT_EQ(optimized.segments_added, 1);
+  EXPECT_EQ(optimized.rows_indexed, 1000);
+  info = table_->IndexStats("vector_idx").value();
+  EXPECT_EQ(info.num_segments, 2);
+  EXPECT_EQ(info.num_unindexed_rows, 0);
+  for (int64_t id : {6001, 6500, 6999}) {
+    const std::vector<float> query = MakeVectors(id, 1);
+    QueryStats stats;
+    const RecordBatch result =
+        table_->Search(query).Limit(1).RefineFactor(10).Execute(&stats).value();
+    EXPECT_EQ(Ids(result)[0], id);
+    EXPECT_EQ(stats.segments_searched, 2);
+  }
+  // A 1% prefilter still returns k rows.
+  const RecordBatch filtered = table_->Search(MakeVectors(123456, 1))
+                                   .Where("category = 42")
+                                   .Limit(10)
+                                   .RefineFactor(4)
+                                   .Execute()
+                                   .value();
+  ASSERT_EQ(filtered.num_rows(), 10);
+  for (int64_t id : Ids(filtered)) EXPECT_EQ(id % 100, 42);
 }
 
 TEST_F(SearchTest, PrefilterReturnsExactlyKForSelectiveFilters) {

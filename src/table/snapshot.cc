@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "table/key_index.h"
+
 namespace tessera::table {
 
 Snapshot::Snapshot(format::Manifest manifest, format::RowIdSet deleted)
@@ -53,9 +55,17 @@ std::vector<std::string> DebtProblems(const Snapshot& snapshot, const HealthLimi
 }
 
 int64_t UnindexedRows(const format::Manifest& manifest) {
+  // The tail of the first vector index (scalar key indices do not change what a query scans).
   std::vector<format::RowIdRange> covered;
+  std::string first_vector_index;
   for (const auto& segment : manifest.index_segments) {
-    if (segment.index_name != manifest.index_segments.front().index_name) continue;
+    if (!IsScalarIndexType(segment.index_type)) {
+      first_vector_index = segment.index_name;
+      break;
+    }
+  }
+  for (const auto& segment : manifest.index_segments) {
+    if (first_vector_index.empty() || segment.index_name != first_vector_index) continue;
     covered.insert(covered.end(), segment.covered.begin(), segment.covered.end());
   }
   std::sort(

@@ -11,6 +11,7 @@
 #include "base/uuid.h"
 #include "expr/filter.h"
 #include "expr/value_expr.h"
+#include "table/key_index.h"
 #include "table/snapshot.h"
 #include "table/table_store.h"
 #include "tessera/process_metrics.h"
@@ -615,43 +616,37 @@ Result<std::map<std::string, uint64_t>> Table::ListTags() { return store_->ListT
 namespace tessera {
 namespace {
 
-// A row's key as bytes: one tagged, length-prefixed part per key column, so that different
-// tuples never encode alike.
-Status AppendKeyPart(const Array& column, int64_t row, std::string* out) {
-  if (column.IsNull(row)) return Status::InvalidArgument("null key");
-  switch (column.type().id) {
-    case TypeId::kInt32:
-    case TypeId::kInt64:
-    case TypeId::kTimestamp: {
-      const int64_t value = column.IntegerAt(row);
-      out->push_back('i');
-      out->append(reinterpret_cast<const char*>(&value), sizeof(value));
-      return Status::OK();
-    }
-    case TypeId::kBool:
-      out->push_back(column.Bool(row) ? 'T' : 'F');
-      return Status::OK();
-    case TypeId::kUtf8: {
-      const std::string_view text = column.String(row);
-      const uint64_t size = text.size();
-      out->push_back('s');
-      out->append(reinterpret_cast<const char*>(&size), sizeof(size));
-      out->append(text);
-      return Status::OK();
-    }
-    default:
-      return Status::InvalidArgument("key column type ", column.type().ToString(),
-                                     " is not supported (int32, int64, utf8, timestamp, bool)");
-  }
-}
-
 // The key of row `row` of `batch`, whose key columns are at `key_indices`.
 Result<std::string> KeyOf(const RecordBatch& batch, const std::vector<int>& key_indices,
                           int64_t row) {
   std::string key;
   for (int index : key_indices)
-    TESSERA_RETURN_IF_ERROR(AppendKeyPart(batch.column(index), row, &key));
+    TESSERA_RETURN_IF_ERROR(table::AppendKeyPart(batch.column(index), row, &key));
   return key;
+}
+
+// Visit, fragment by fragment, the live rows of `snapshot` outside `covered` (sorted, merged
+// row-id ranges): the tail that no key-index segment covers.
+Status ForEachUncovered(TableStore* store, const Snapshot& snapshot,
+                        const std::vector<format::RowIdRange>& covered,
+                        const std::function<Status(const RecordBatch&, const std::vector<uint64_t>&,
+                                                   const std::vector<int64_t>&)>& visit) {
+  for (const format::FragmentMeta& fragment : snapshot.manifest().fragments) {
+    if (table::SubtractRanges(fragment.row_ids, covered).empty()) continue;
+    TESSERA_ASSIGN_OR_RETURN(RecordBatch batch, store->ReadFragment(fragment));
+    const std::vector<uint64_t> ids = table::ExpandRowIds(fragment);
+    std::vector<int64_t> rows;
+    for (int64_t row = 0; row < batch.num_rows(); ++row) {
+      const uint64_t id = ids[row];
+      if (snapshot.IsDeleted(id)) continue;
+      auto it = std::upper_bound(covered.begin(), covered.end(), id,
+                                 [](uint64_t v, const format::RowIdRange& r) { return v < r.end; });
+      if (it != covered.end() && it->start <= id) continue;  // indexed
+      rows.push_back(row);
+    }
+    if (!rows.empty()) TESSERA_RETURN_IF_ERROR(visit(batch, ids, rows));
+  }
+  return Status::OK();
 }
 
 // "id=5" / "(id=5, name='x')" for error messages.
@@ -708,27 +703,63 @@ Result<UpsertResult> Table::Upsert(const RecordBatch& source, const UpsertOption
     TESSERA_ASSIGN_OR_RETURN(auto by_source_filter,
                              ParseWhere(options.when_not_matched_by_source_filter, schema));
 
-    // Match against every live row of the base version.
+    // Match against every live row of the base version: through the key column's scalar index
+    // (BTREE) when there is one and the key is that one column, scanning only the rows no
+    // index segment covers; else by scanning the table. Deleting rows not in the source needs
+    // every row, so it always scans.
     format::RowIdSet replaced;
     format::RowIdSet removed;
     std::vector<bool> matched(static_cast<size_t>(rows.num_rows()), false);
-    TESSERA_RETURN_IF_ERROR(
-        ForEachMatch(store_.get(), *base, nullptr,
-                     [&](const RecordBatch& batch, const std::vector<uint64_t>& ids,
-                         const std::vector<int64_t>& live) -> Status {
-                       for (int64_t row : live) {
-                         auto key = KeyOf(batch, key_indices, row);
-                         if (!key.ok()) continue;  // a null key in the table matches nothing
-                         auto it = source_keys.find(*key);
-                         if (it != source_keys.end()) {
-                           matched[static_cast<size_t>(it->second)] = true;
-                           if (options.when_matched_update_all) replaced.add(ids[row]);
-                         } else if (options.when_not_matched_by_source_delete) {
-                           removed.add(ids[row]);
-                         }
-                       }
-                       return Status::OK();
-                     }));
+    const auto visit = [&](const RecordBatch& batch, const std::vector<uint64_t>& ids,
+                           const std::vector<int64_t>& live) -> Status {
+      for (int64_t row : live) {
+        auto key = KeyOf(batch, key_indices, row);
+        if (!key.ok()) continue;  // a null key in the table matches nothing
+        auto it = source_keys.find(*key);
+        if (it != source_keys.end()) {
+          matched[static_cast<size_t>(it->second)] = true;
+          if (options.when_matched_update_all) replaced.add(ids[row]);
+        } else if (options.when_not_matched_by_source_delete) {
+          removed.add(ids[row]);
+        }
+      }
+      return Status::OK();
+    };
+    std::vector<const format::IndexSegmentMeta*> key_segments;
+    if (key_indices.size() == 1 && !options.when_not_matched_by_source_delete) {
+      for (const format::IndexSegmentMeta& segment : base->manifest().index_segments) {
+        if (table::IsScalarIndexType(segment.index_type) && segment.column == options.on[0]) {
+          key_segments.push_back(&segment);
+        }
+      }
+    }
+    int64_t rows_scanned = 0;
+    const auto counting_visit = [&](const RecordBatch& batch, const std::vector<uint64_t>& ids,
+                                    const std::vector<int64_t>& live) -> Status {
+      rows_scanned += static_cast<int64_t>(live.size());
+      return visit(batch, ids, live);
+    };
+    if (key_segments.empty()) {
+      TESSERA_RETURN_IF_ERROR(ForEachMatch(store_.get(), *base, nullptr, counting_visit));
+    } else {
+      std::vector<uint64_t> found;
+      for (const format::IndexSegmentMeta* segment : key_segments) {
+        auto keys = table::LoadKeyIndex(store_.get(), *segment);
+        if (!keys.ok()) return keys.status().WithContext("upsert");
+        for (const auto& [key, row] : source_keys) {
+          found.clear();
+          (*keys)->Lookup(key, &found);
+          for (uint64_t id : found) {
+            // Deleted, or dropped by a compaction that materialized deletions.
+            if (base->IsDeleted(id) || !base->Stores(id)) continue;
+            matched[static_cast<size_t>(row)] = true;
+            if (options.when_matched_update_all) replaced.add(id);
+          }
+        }
+      }
+      TESSERA_RETURN_IF_ERROR(ForEachUncovered(
+          store_.get(), *base, table::MergedCoverage(key_segments), counting_visit));
+    }
     if (by_source_filter && !removed.isEmpty()) {  // only rows the filter selects go
       format::RowIdSet selected;
       TESSERA_RETURN_IF_ERROR(ForEachMatch(store_.get(), *base, by_source_filter.get(),
@@ -741,6 +772,8 @@ Result<UpsertResult> Table::Upsert(const RecordBatch& source, const UpsertOption
     }
     std::vector<int64_t> written_rows;
     UpsertResult result;
+    result.rows_scanned = rows_scanned;
+    result.used_key_index = !key_segments.empty();
     for (int64_t row = 0; row < rows.num_rows(); ++row) {
       const bool is_match = matched[static_cast<size_t>(row)];
       if (is_match ? options.when_matched_update_all : options.when_not_matched_insert_all) {
@@ -751,7 +784,7 @@ Result<UpsertResult> Table::Upsert(const RecordBatch& source, const UpsertOption
     result.rows_deleted = static_cast<int64_t>(removed.cardinality());
     format::RowIdSet deleted = replaced;
     deleted |= removed;
-    if (written_rows.empty() && deleted.isEmpty()) return UpsertResult{};
+    if (written_rows.empty() && deleted.isEmpty()) return result;  // nothing to commit
 
     std::optional<format::FragmentMeta> fragment;
     if (!written_rows.empty()) {

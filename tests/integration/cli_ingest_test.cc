@@ -136,8 +136,16 @@ TEST_F(CliIngestTest, UpsertAndUpdate) {
       << "{\"id\": 3, \"vector\": [0, 0, 3], \"text\": \"changed\"}\n"
       << "{\"id\": 9, \"vector\": [0, 0, 9], \"text\": \"new\"}\n";
   CliRun run = Ok({"upsert", table_, (dir_ / "change.jsonl").string(), "--on", "id"});
+  EXPECT_EQ(run.out,
+            "upserted " + (dir_ / "change.jsonl").string() +
+                " as version 3: 1 inserted, 1 updated, 0 deleted (5 table rows scanned)\n");
+  // With a key index on id, only rows added after it are scanned.
+  run = Ok({"index", "create", table_, "--column", "id", "--type", "BTREE"});
+  EXPECT_EQ(run.out, "created index id_idx (BTREE) on id (6 rows) as version 4\n");
+  run = Ok({"upsert", table_, (dir_ / "change.jsonl").string(), "--on", "id"});
   EXPECT_EQ(run.out, "upserted " + (dir_ / "change.jsonl").string() +
-                         " as version 3: 1 inserted, 1 updated, 0 deleted\n");
+                         " as version 5: 0 inserted, 2 updated, 0 deleted (key index; 0 table rows "
+                         "scanned)\n");
   EXPECT_EQ(Ok({"count", table_}).out, "6\n");
   EXPECT_EQ(Ok({"count", table_, "--where", "text = 'changed'"}).out, "1\n");
   std::ofstream(dir_ / "dup.jsonl") << Rows(1, 1) << Rows(1, 1);
@@ -146,7 +154,7 @@ TEST_F(CliIngestTest, UpsertAndUpdate) {
   EXPECT_NE(dup.err.find("duplicate keys in the source: id=1"), std::string::npos) << dup.err;
   EXPECT_EQ(Tessera({"upsert", table_, (dir_ / "change.jsonl").string()}).exit_code, 1);  // --on
   run = Ok({"update", table_, "--where", "id < 2", "--set", "text = 'low; really'; id = id + 100"});
-  EXPECT_EQ(run.out, "updated 2 rows as version 4\n");
+  EXPECT_EQ(run.out, "updated 2 rows as version 6\n");
   EXPECT_EQ(Ok({"count", table_, "--where", "id >= 100 AND text = 'low; really'"}).out, "2\n");
   EXPECT_EQ(Tessera({"update", table_, "--set", "nope = 1"}).exit_code, 2);
   EXPECT_EQ(Tessera({"update", table_, "--set", "= 1"}).exit_code, 1);

@@ -41,6 +41,18 @@ struct DistanceKernels {
   /// out[i] = dot_sq8(query, codes + i*dim, vmin, vscale, dim), up to rounding.
   void (*dot_sq8_batch)(const float* query, const uint8_t* codes, int64_t n, const float* vmin,
                         const float* vscale, int32_t dim, float* out);
+  /// One query against `n` vectors stored dimension-major (base_t[d * n + i] is dimension d of
+  /// vector i): out[i] = sum over d of query[d] * base_t[d * n + i]. For many short vectors
+  /// (product-quantization codebooks: 256 centroids of a few floats), where it runs one FMA
+  /// per lane per dimension and needs no horizontal sums.
+  void (*dot_transposed_batch)(const float* query, const float* base_t, int64_t n, int32_t dim,
+                               float* out);
+  /// The nearest by L2 of `n` vectors stored as for dot_transposed_batch, given their squared
+  /// norms: the i minimizing norms[i] - 2 * dot(query, vector i) (ties: the lowest i; rows whose
+  /// score is NaN are never chosen; 0 if every score is NaN). REQUIRES n >= 1. The encoder of
+  /// product quantization and its k-means.
+  int32_t (*nearest_transposed)(const float* query, const float* base_t, const float* norms,
+                                int32_t n, int32_t dim);
 };
 
 /// The best kernels for this CPU, honouring TESSERA_SIMD. Thread-safe.

@@ -8,6 +8,7 @@
 #include <immintrin.h>
 
 #include <cstdint>
+#include <limits>
 
 #include "index/simd/distance.h"
 #include "index/simd/distance_internal.h"
@@ -308,6 +309,108 @@ void DotSq8Batch(const float* query, const uint8_t* codes, int64_t n, const floa
   Sq8BatchKernel<DotSq8BatchOp, DotSq8Op>(query, codes, n, vmin, vscale, dim, out);
 }
 
+void DotTransposedBatch(const float* query, const float* base_t, int64_t n, int32_t dim,
+                        float* out) {
+  // Four vectors of lanes at a time: four independent FMA chains per dimension.
+  int64_t i = 0;
+  for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
+    __m256 acc0 = _mm256_setzero_ps();
+    __m256 acc1 = _mm256_setzero_ps();
+    __m256 acc2 = _mm256_setzero_ps();
+    __m256 acc3 = _mm256_setzero_ps();
+    for (int32_t d = 0; d < dim; ++d) {
+      const __m256 q = _mm256_set1_ps(query[d]);
+      const float* row = base_t + d * n + i;
+      acc0 = _mm256_fmadd_ps(q, _mm256_loadu_ps(row), acc0);
+      acc1 = _mm256_fmadd_ps(q, _mm256_loadu_ps(row + kLanes), acc1);
+      acc2 = _mm256_fmadd_ps(q, _mm256_loadu_ps(row + 2 * kLanes), acc2);
+      acc3 = _mm256_fmadd_ps(q, _mm256_loadu_ps(row + 3 * kLanes), acc3);
+    }
+    _mm256_storeu_ps(out + i, acc0);
+    _mm256_storeu_ps(out + i + kLanes, acc1);
+    _mm256_storeu_ps(out + i + 2 * kLanes, acc2);
+    _mm256_storeu_ps(out + i + 3 * kLanes, acc3);
+  }
+  for (; i + kLanes <= n; i += kLanes) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int32_t d = 0; d < dim; ++d) {
+      acc = _mm256_fmadd_ps(_mm256_set1_ps(query[d]), _mm256_loadu_ps(base_t + d * n + i), acc);
+    }
+    _mm256_storeu_ps(out + i, acc);
+  }
+  for (; i < n; ++i) {
+    float sum = 0.0f;
+    for (int32_t d = 0; d < dim; ++d) sum += query[d] * base_t[d * n + i];
+    out[i] = sum;
+  }
+}
+
+int32_t NearestTransposed(const float* query, const float* base_t, const float* norms, int32_t n,
+                          int32_t dim) {
+  const __m256 minus_two = _mm256_set1_ps(-2.0f);
+  __m256 best = _mm256_set1_ps(std::numeric_limits<float>::infinity());
+  __m256i best_idx = _mm256_setzero_si256();
+  __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i step = _mm256_set1_epi32(kLanes);
+  const auto keep = [&](__m256 dot, int32_t i) {
+    const __m256 score = _mm256_fmadd_ps(minus_two, dot, _mm256_loadu_ps(norms + i));
+    const __m256 less = _mm256_cmp_ps(score, best, _CMP_LT_OQ);
+    best = _mm256_blendv_ps(best, score, less);
+    best_idx = _mm256_blendv_epi8(best_idx, idx, _mm256_castps_si256(less));
+    idx = _mm256_add_epi32(idx, step);
+  };
+  int32_t i = 0;
+  for (; i + 4 * kLanes <= n; i += 4 * kLanes) {  // four independent FMA chains
+    __m256 acc0 = _mm256_setzero_ps();
+    __m256 acc1 = _mm256_setzero_ps();
+    __m256 acc2 = _mm256_setzero_ps();
+    __m256 acc3 = _mm256_setzero_ps();
+    for (int32_t d = 0; d < dim; ++d) {
+      const __m256 q = _mm256_set1_ps(query[d]);
+      const float* row = base_t + int64_t{d} * n + i;
+      acc0 = _mm256_fmadd_ps(q, _mm256_loadu_ps(row), acc0);
+      acc1 = _mm256_fmadd_ps(q, _mm256_loadu_ps(row + kLanes), acc1);
+      acc2 = _mm256_fmadd_ps(q, _mm256_loadu_ps(row + 2 * kLanes), acc2);
+      acc3 = _mm256_fmadd_ps(q, _mm256_loadu_ps(row + 3 * kLanes), acc3);
+    }
+    keep(acc0, i);
+    keep(acc1, i + kLanes);
+    keep(acc2, i + 2 * kLanes);
+    keep(acc3, i + 3 * kLanes);
+  }
+  for (; i + kLanes <= n; i += kLanes) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int32_t d = 0; d < dim; ++d) {
+      acc = _mm256_fmadd_ps(_mm256_set1_ps(query[d]), _mm256_loadu_ps(base_t + int64_t{d} * n + i),
+                            acc);
+    }
+    keep(acc, i);
+  }
+  // The lowest index among the lanes holding the minimum.
+  alignas(32) float scores[kLanes];
+  alignas(32) int32_t indices[kLanes];
+  _mm256_store_ps(scores, best);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(indices), best_idx);
+  float best_score = std::numeric_limits<float>::infinity();
+  int32_t best_i = 0;
+  for (int32_t lane = 0; lane < kLanes; ++lane) {
+    if (scores[lane] < best_score || (scores[lane] == best_score && indices[lane] < best_i)) {
+      best_score = scores[lane];
+      best_i = indices[lane];
+    }
+  }
+  for (; i < n; ++i) {
+    float dot = 0.0f;
+    for (int32_t d = 0; d < dim; ++d) dot += query[d] * base_t[int64_t{d} * n + i];
+    const float score = norms[i] - 2.0f * dot;
+    if (score < best_score) {
+      best_score = score;
+      best_i = i;
+    }
+  }
+  return best_i;
+}
+
 }  // namespace
 
 namespace internal {
@@ -322,6 +425,8 @@ const DistanceKernels kAvx2Kernels = {
     .dot_sq8 = &DotSq8,
     .l2_squared_sq8_batch = &L2SquaredSq8Batch,
     .dot_sq8_batch = &DotSq8Batch,
+    .dot_transposed_batch = &DotTransposedBatch,
+    .nearest_transposed = &NearestTransposed,
 };
 
 float SumFloatsAvx2(const float* x, int64_t n) {

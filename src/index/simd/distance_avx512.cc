@@ -8,6 +8,7 @@
 #include <immintrin.h>
 
 #include <cstdint>
+#include <limits>
 
 #include "index/simd/distance.h"
 #include "index/simd/distance_internal.h"
@@ -309,6 +310,102 @@ void DotSq8Batch(const float* query, const uint8_t* codes, int64_t n, const floa
   Sq8BatchKernel<DotSq8BatchOp, DotSq8Op>(query, codes, n, vmin, vscale, dim, out);
 }
 
+void DotTransposedBatch(const float* query, const float* base_t, int64_t n, int32_t dim,
+                        float* out) {
+  // Four vectors of lanes at a time: four independent FMA chains per dimension.
+  int64_t i = 0;
+  for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
+    __m512 acc0 = _mm512_setzero_ps();
+    __m512 acc1 = _mm512_setzero_ps();
+    __m512 acc2 = _mm512_setzero_ps();
+    __m512 acc3 = _mm512_setzero_ps();
+    for (int32_t d = 0; d < dim; ++d) {
+      const __m512 q = _mm512_set1_ps(query[d]);
+      const float* row = base_t + d * n + i;
+      acc0 = _mm512_fmadd_ps(q, _mm512_loadu_ps(row), acc0);
+      acc1 = _mm512_fmadd_ps(q, _mm512_loadu_ps(row + kLanes), acc1);
+      acc2 = _mm512_fmadd_ps(q, _mm512_loadu_ps(row + 2 * kLanes), acc2);
+      acc3 = _mm512_fmadd_ps(q, _mm512_loadu_ps(row + 3 * kLanes), acc3);
+    }
+    _mm512_storeu_ps(out + i, acc0);
+    _mm512_storeu_ps(out + i + kLanes, acc1);
+    _mm512_storeu_ps(out + i + 2 * kLanes, acc2);
+    _mm512_storeu_ps(out + i + 3 * kLanes, acc3);
+  }
+  for (; i + kLanes <= n; i += kLanes) {
+    __m512 acc = _mm512_setzero_ps();
+    for (int32_t d = 0; d < dim; ++d) {
+      acc = _mm512_fmadd_ps(_mm512_set1_ps(query[d]), _mm512_loadu_ps(base_t + d * n + i), acc);
+    }
+    _mm512_storeu_ps(out + i, acc);
+  }
+  for (; i < n; ++i) {
+    float sum = 0.0f;
+    for (int32_t d = 0; d < dim; ++d) sum += query[d] * base_t[d * n + i];
+    out[i] = sum;
+  }
+}
+
+int32_t NearestTransposed(const float* query, const float* base_t, const float* norms, int32_t n,
+                          int32_t dim) {
+  const __m512 minus_two = _mm512_set1_ps(-2.0f);
+  __m512 best = _mm512_set1_ps(std::numeric_limits<float>::infinity());
+  __m512i best_idx = _mm512_setzero_si512();
+  __m512i idx = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i step = _mm512_set1_epi32(kLanes);
+  const auto keep = [&](__m512 dot, int32_t i) {
+    const __m512 score = _mm512_fmadd_ps(minus_two, dot, _mm512_loadu_ps(norms + i));
+    const __mmask16 less = _mm512_cmp_ps_mask(score, best, _CMP_LT_OQ);
+    best = _mm512_mask_mov_ps(best, less, score);
+    best_idx = _mm512_mask_mov_epi32(best_idx, less, idx);
+    idx = _mm512_add_epi32(idx, step);
+  };
+  int32_t i = 0;
+  for (; i + 4 * kLanes <= n; i += 4 * kLanes) {  // four independent FMA chains
+    __m512 acc0 = _mm512_setzero_ps();
+    __m512 acc1 = _mm512_setzero_ps();
+    __m512 acc2 = _mm512_setzero_ps();
+    __m512 acc3 = _mm512_setzero_ps();
+    for (int32_t d = 0; d < dim; ++d) {
+      const __m512 q = _mm512_set1_ps(query[d]);
+      const float* row = base_t + int64_t{d} * n + i;
+      acc0 = _mm512_fmadd_ps(q, _mm512_loadu_ps(row), acc0);
+      acc1 = _mm512_fmadd_ps(q, _mm512_loadu_ps(row + kLanes), acc1);
+      acc2 = _mm512_fmadd_ps(q, _mm512_loadu_ps(row + 2 * kLanes), acc2);
+      acc3 = _mm512_fmadd_ps(q, _mm512_loadu_ps(row + 3 * kLanes), acc3);
+    }
+    keep(acc0, i);
+    keep(acc1, i + kLanes);
+    keep(acc2, i + 2 * kLanes);
+    keep(acc3, i + 3 * kLanes);
+  }
+  for (; i + kLanes <= n; i += kLanes) {
+    __m512 acc = _mm512_setzero_ps();
+    for (int32_t d = 0; d < dim; ++d) {
+      acc = _mm512_fmadd_ps(_mm512_set1_ps(query[d]), _mm512_loadu_ps(base_t + int64_t{d} * n + i),
+                            acc);
+    }
+    keep(acc, i);
+  }
+  // The lowest index among the lanes holding the minimum (+inf if every score so far was NaN).
+  float best_score = _mm512_reduce_min_ps(best);
+  int32_t best_i = 0;
+  if (best_score < std::numeric_limits<float>::infinity() || i > 0) {
+    const __mmask16 at_min = _mm512_cmp_ps_mask(best, _mm512_set1_ps(best_score), _CMP_EQ_OQ);
+    best_i = at_min == 0 ? 0 : _mm512_mask_reduce_min_epi32(at_min, best_idx);
+  }
+  for (; i < n; ++i) {
+    float dot = 0.0f;
+    for (int32_t d = 0; d < dim; ++d) dot += query[d] * base_t[int64_t{d} * n + i];
+    const float score = norms[i] - 2.0f * dot;
+    if (score < best_score) {
+      best_score = score;
+      best_i = i;
+    }
+  }
+  return best_i;
+}
+
 }  // namespace
 
 namespace internal {
@@ -323,6 +420,8 @@ const DistanceKernels kAvx512Kernels = {
     .dot_sq8 = &DotSq8,
     .l2_squared_sq8_batch = &L2SquaredSq8Batch,
     .dot_sq8_batch = &DotSq8Batch,
+    .dot_transposed_batch = &DotTransposedBatch,
+    .nearest_transposed = &NearestTransposed,
 };
 
 float SumFloatsAvx512(const float* x, int64_t n) {

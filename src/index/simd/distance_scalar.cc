@@ -71,6 +71,37 @@ void DotSq8Batch(const float* query, const uint8_t* codes, int64_t n, const floa
   }
 }
 
+void DotTransposedBatch(const float* query, const float* base_t, int64_t n, int32_t dim,
+                        float* out) {
+  for (int64_t i = 0; i < n; ++i) {
+    double sum = 0.0;
+    for (int32_t d = 0; d < dim; ++d) {
+      sum += static_cast<double>(query[d]) * static_cast<double>(base_t[d * n + i]);
+    }
+    out[i] = static_cast<float>(sum);
+  }
+}
+
+int32_t NearestTransposed(const float* query, const float* base_t, const float* norms, int32_t n,
+                          int32_t dim) {
+  int32_t best = 0;
+  double best_score = 0.0;
+  bool found = false;
+  for (int32_t i = 0; i < n; ++i) {
+    double dot = 0.0;
+    for (int32_t d = 0; d < dim; ++d) {
+      dot += static_cast<double>(query[d]) * static_cast<double>(base_t[int64_t{d} * n + i]);
+    }
+    const double score = static_cast<double>(norms[i]) - 2.0 * dot;
+    if (!found ? score == score : score < best_score) {  // score == score: not NaN
+      best = i;
+      best_score = score;
+      found = true;
+    }
+  }
+  return best;
+}
+
 }  // namespace
 
 namespace internal {
@@ -85,6 +116,8 @@ const DistanceKernels kScalarKernels = {
     .dot_sq8 = &DotSq8,
     .l2_squared_sq8_batch = &L2SquaredSq8Batch,
     .dot_sq8_batch = &DotSq8Batch,
+    .dot_transposed_batch = &DotTransposedBatch,
+    .nearest_transposed = &NearestTransposed,
 };
 
 }  // namespace internal

@@ -103,6 +103,8 @@ TEST_P(DistanceLevelTest, TableIsCompleteAndOfItsLevel) {
   EXPECT_NE(kernels_->dot_sq8, nullptr);
   EXPECT_NE(kernels_->l2_squared_sq8_batch, nullptr);
   EXPECT_NE(kernels_->dot_sq8_batch, nullptr);
+  EXPECT_NE(kernels_->dot_transposed_batch, nullptr);
+  EXPECT_NE(kernels_->nearest_transposed, nullptr);
 }
 
 TEST_P(DistanceLevelTest, PairKernelsMatchScalarForEveryDimAndAlignment) {
@@ -200,6 +202,76 @@ TEST_P(DistanceLevelTest, BatchKernelsMatchPairKernels) {
       }
     }
   }
+}
+
+TEST_P(DistanceLevelTest, TransposedDotMatchesScalarDotOfEveryVector) {
+  std::mt19937 rng(9);
+  for (int32_t dim : {0, 1, 2, 3, 4, 8, 15, 16, 17, 32}) {
+    for (int64_t n : {0, 1, 7, 8, 15, 16, 17, 63, 64, 65, 256, 300}) {
+      const std::vector<float> q = RandomFloats(0, dim, &rng);
+      const std::vector<float> rows = RandomFloats(0, n * dim, &rng);  // row-major
+      std::vector<float> transposed(rows.size());
+      for (int64_t i = 0; i < n; ++i) {
+        for (int32_t d = 0; d < dim; ++d) transposed[d * n + i] = rows[i * dim + d];
+      }
+      std::vector<float> out(n + 1, -7.0f);  // one sentinel past the end
+      kernels_->dot_transposed_batch(q.data(), transposed.data(), n, dim, out.data());
+      EXPECT_EQ(out[n], -7.0f);
+      for (int64_t i = 0; i < n; ++i) {
+        const float* vec = rows.data() + i * dim;
+        ExpectNear(out[i], scalar_->dot(q.data(), vec, dim), DotMagnitude(q.data(), vec, dim),
+                   "transposed dot " + Where(dim, 0) + " row=" + std::to_string(i));
+      }
+    }
+  }
+}
+
+TEST_P(DistanceLevelTest, NearestTransposedMatchesScalarAndBreaksTiesLow) {
+  std::mt19937 rng(13);
+  for (int32_t dim : {1, 2, 4, 8, 15, 16, 17}) {
+    for (int32_t n : {1, 2, 7, 8, 15, 16, 17, 33, 63, 64, 65, 255, 256, 300}) {
+      const std::vector<float> q = RandomFloats(0, dim, &rng);
+      const std::vector<float> rows = RandomFloats(0, static_cast<size_t>(n) * dim, &rng);
+      std::vector<float> transposed(rows.size());
+      std::vector<float> norms(n, 0.0f);
+      for (int32_t i = 0; i < n; ++i) {
+        for (int32_t d = 0; d < dim; ++d) {
+          const float value = rows[i * dim + d];
+          transposed[d * n + i] = value;
+          norms[i] += value * value;
+        }
+      }
+      const int32_t got =
+          kernels_->nearest_transposed(q.data(), transposed.data(), norms.data(), n, dim);
+      const int32_t want =
+          scalar_->nearest_transposed(q.data(), transposed.data(), norms.data(), n, dim);
+      ASSERT_GE(got, 0);
+      ASSERT_LT(got, n);
+      // Equal, or a near-tie within rounding of the best distance.
+      const float got_l2 = scalar_->l2_squared(q.data(), rows.data() + got * dim, dim);
+      const float want_l2 = scalar_->l2_squared(q.data(), rows.data() + want * dim, dim);
+      EXPECT_NEAR(got_l2, want_l2, 1e-5f * (1.0f + want_l2)) << Where(dim, 0) << " n=" << n;
+      for (int32_t i = 0; i < n; ++i) {
+        EXPECT_LE(got_l2, scalar_->l2_squared(q.data(), rows.data() + i * dim, dim) + 1e-5f)
+            << Where(dim, 0) << " n=" << n << " i=" << i;
+      }
+    }
+  }
+  // Identical vectors everywhere: index 0. The same vector at 5 and 40 only: index 5. A NaN
+  // score is never chosen.
+  constexpr int32_t kN = 64;
+  const std::vector<float> q = {0.5f, -0.25f};
+  std::vector<float> transposed(2 * kN, 3.0f);
+  std::vector<float> norms(kN, 18.0f);
+  EXPECT_EQ(kernels_->nearest_transposed(q.data(), transposed.data(), norms.data(), kN, 2), 0);
+  for (int32_t i : {5, 40}) {
+    transposed[i] = 0.5f;
+    transposed[kN + i] = -0.25f;
+    norms[i] = 0.3125f;
+  }
+  EXPECT_EQ(kernels_->nearest_transposed(q.data(), transposed.data(), norms.data(), kN, 2), 5);
+  norms[5] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_EQ(kernels_->nearest_transposed(q.data(), transposed.data(), norms.data(), kN, 2), 40);
 }
 
 TEST_P(DistanceLevelTest, BatchKernelsKeepNaNToItsRow) {
