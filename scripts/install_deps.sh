@@ -5,6 +5,8 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config clang-format
   libgtest-dev libgmock-dev libbenchmark-dev libhnswlib-dev libfaiss-dev
   flatbuffers-compiler libflatbuffers-dev libroaring-dev nlohmann-json3-dev zlib1g-dev
+  libcurl4-openssl-dev libexpat1-dev  # S3 object storage: HTTP + SigV4, XML
+  ceph-mon ceph-osd radosgw ceph-common  # a real S3 server for tests (scripts/rgw.sh)
   dataset-fashion-mnist
   prometheus  # promtool, which checks `tessera metrics` output in a test
 )

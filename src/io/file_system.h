@@ -85,6 +85,10 @@ std::string JoinPath(std::string_view a, std::string_view b);
 
 /// Return the process-wide local-disk FileSystem. Never null.
 FileSystem* LocalFileSystem();
+/// Return the FileSystem for a table at `uri`: `configured` if not null, else the process-wide
+/// S3 FileSystem (configured from the environment) for "s3://" URIs, else the local disk.
+/// Errors: those of DefaultS3FileSystem() (no credentials).
+Result<FileSystem*> FileSystemFor(std::string_view uri, FileSystem* configured);
 /// Return a new, empty in-memory FileSystem (for tests and ephemeral tables).
 std::unique_ptr<FileSystem> NewMemoryFileSystem();
 

@@ -7,8 +7,8 @@
 namespace tessera {
 namespace {
 
-io::FileSystem* FileSystemOf(const TableOptions& options) {
-  return options.file_system != nullptr ? options.file_system : io::LocalFileSystem();
+Result<io::FileSystem*> FileSystemOf(std::string_view uri, const TableOptions& options) {
+  return io::FileSystemFor(uri, options.file_system);
 }
 
 }  // namespace
@@ -16,7 +16,8 @@ io::FileSystem* FileSystemOf(const TableOptions& options) {
 Result<std::unique_ptr<Database>> Database::Connect(std::string_view uri,
                                                     const TableOptions& options) {
   if (uri.empty()) return Status::InvalidArgument("connect: empty database path");
-  Status st = FileSystemOf(options)->CreateDirs(std::string(uri));
+  TESSERA_ASSIGN_OR_RETURN(io::FileSystem * fs, FileSystemOf(uri, options));
+  Status st = fs->CreateDirs(std::string(uri));
   if (!st.ok()) return st.WithContext("connect to '", uri, "'");
   return std::unique_ptr<Database>(new Database(std::string(uri), options));
 }
@@ -53,14 +54,14 @@ Result<std::unique_ptr<Table>> Database::OpenTable(std::string_view name) {
 
 Status Database::DropTable(std::string_view name) {
   TESSERA_ASSIGN_OR_RETURN(std::string path, TablePath(name));
-  io::FileSystem* fs = FileSystemOf(options_);
+  TESSERA_ASSIGN_OR_RETURN(io::FileSystem * fs, FileSystemOf(uri_, options_));
   TESSERA_ASSIGN_OR_RETURN(bool exists, fs->Exists(io::JoinPath(path, "_versions")));
   if (!exists) return Status::NotFound("table '", name, "' does not exist");
   return fs->DeleteDirRecursive(path);
 }
 
 Result<std::vector<std::string>> Database::TableNames() {
-  io::FileSystem* fs = FileSystemOf(options_);
+  TESSERA_ASSIGN_OR_RETURN(io::FileSystem * fs, FileSystemOf(uri_, options_));
   TESSERA_ASSIGN_OR_RETURN(std::vector<io::FileInfo> entries, fs->ListDir(uri_));
   std::vector<std::string> names;
   for (const io::FileInfo& entry : entries) {

@@ -22,8 +22,8 @@ namespace {
 using table::Snapshot;
 using table::TableStore;
 
-io::FileSystem* FileSystemOf(const TableOptions& options) {
-  return options.file_system != nullptr ? options.file_system : io::LocalFileSystem();
+Result<io::FileSystem*> FileSystemOf(std::string_view uri, const TableOptions& options) {
+  return io::FileSystemFor(uri, options.file_system);
 }
 
 // Reorder `batch`'s columns (matched by name) to `schema`, filling absent nullable columns with
@@ -153,7 +153,7 @@ Result<std::unique_ptr<Table>> Table::CreateImpl(std::string_view uri, const Sch
   if (first != nullptr) {
     TESSERA_ASSIGN_OR_RETURN(rows, ConformBatch(*first, checked));
   }
-  io::FileSystem* fs = FileSystemOf(options);
+  TESSERA_ASSIGN_OR_RETURN(io::FileSystem * fs, FileSystemOf(uri, options));
   auto store = std::make_unique<TableStore>(fs, std::string(uri), options.max_commit_attempts);
   TESSERA_RETURN_IF_ERROR(fs->CreateDirs(std::string(uri)));
   TESSERA_ASSIGN_OR_RETURN(uint64_t latest_version, store->LatestVersion());
@@ -218,8 +218,8 @@ Result<std::unique_ptr<Table>> Table::CreateImpl(std::string_view uri, const Sch
 }
 
 Result<std::unique_ptr<Table>> Table::Open(std::string_view uri, const TableOptions& options) {
-  auto store = std::make_unique<TableStore>(FileSystemOf(options), std::string(uri),
-                                            options.max_commit_attempts);
+  TESSERA_ASSIGN_OR_RETURN(io::FileSystem * fs, FileSystemOf(uri, options));
+  auto store = std::make_unique<TableStore>(fs, std::string(uri), options.max_commit_attempts);
   TESSERA_ASSIGN_OR_RETURN(uint64_t latest, store->LatestVersion());
   if (latest == 0) return Status::NotFound("no table at '", uri, "'");
   TESSERA_ASSIGN_OR_RETURN(auto snapshot, store->LoadSnapshot(latest));

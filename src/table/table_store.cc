@@ -11,6 +11,7 @@
 #include "base/uuid.h"
 #include "format/arrow_ipc_writer.h"
 #include "format/deletion_file.h"
+#include "io/s3_file_system.h"
 #include "tessera/process_metrics.h"
 
 namespace tessera::table {
@@ -50,12 +51,26 @@ std::string TableStore::ManifestPath(uint64_t version) const {
 }
 
 Result<uint64_t> TableStore::LatestVersion() {
+  uint64_t latest = 0;
+  // On an object store a listing of _versions/ pages through the whole history: start from
+  // the hint the last commits wrote and probe forward instead (a hint may lag, never lead).
+  if (io::IsS3Uri(root_)) {
+    auto hint = fs_->ReadFile(Path(kLatestHint));
+    if (hint.ok()) {
+      auto version = ParseUint(*hint);
+      if (version.ok() && *version > 0) {
+        TESSERA_ASSIGN_OR_RETURN(bool hinted_exists, fs_->Exists(ManifestPath(*version)));
+        if (hinted_exists) return ProbeForward(*version);
+      }
+    } else if (!hint.status().IsNotFound()) {
+      return hint.status().WithContext("reading the latest-version hint");
+    }
+  }
   auto listing = fs_->ListDir(Path(kVersionsDir));
   if (!listing.ok()) {
     if (listing.status().IsNotFound()) return uint64_t{0};
     return listing.status();
   }
-  uint64_t latest = 0;
   for (const io::FileInfo& info : *listing) {
     std::string_view name = info.name;
     if (!name.ends_with(".manifest") || name.starts_with(".")) continue;
@@ -64,12 +79,22 @@ Result<uint64_t> TableStore::LatestVersion() {
     if (version.ok()) latest = std::max(latest, *version);
   }
   // A listing may lag behind a commit that raced with it: probe forward.
+  return ProbeForward(latest);
+}
+
+Result<uint64_t> TableStore::ProbeForward(uint64_t version) {
   while (true) {
-    TESSERA_ASSIGN_OR_RETURN(bool next_exists, fs_->Exists(ManifestPath(latest + 1)));
-    if (!next_exists) break;
-    ++latest;
+    TESSERA_ASSIGN_OR_RETURN(bool next_exists, fs_->Exists(ManifestPath(version + 1)));
+    if (!next_exists) return version;
+    ++version;
   }
-  return latest;
+}
+
+void TableStore::WriteLatestHint(uint64_t version) {
+  if (!io::IsS3Uri(root_)) return;  // a local listing is cheap
+  auto file = fs_->NewWritableFile(Path(kLatestHint));
+  if (!file.ok()) return;
+  if ((*file)->Append(std::to_string(version)).ok()) (*file)->Close().IgnoreError();
 }
 
 Result<format::Manifest> TableStore::ReadManifest(uint64_t version) {
@@ -329,6 +354,7 @@ Result<TableStore::Committed> TableStore::Commit(std::shared_ptr<const Snapshot>
         winners.push_back(latest->manifest().transaction);
         continue;
       }
+      WriteLatestHint(next.version);  // best effort: readers fall back to listing
       Committed committed;
       committed.version = next.version;
       committed.manifest = next;

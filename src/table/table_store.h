@@ -25,6 +25,9 @@ inline constexpr char kDataDir[] = "data";
 inline constexpr char kDeletionsDir[] = "deletions";
 inline constexpr char kVersionsDir[] = "_versions";
 inline constexpr char kTagsDir[] = "_tags";
+// On an object store: the last committed version as decimal text, written after each commit
+// (best effort; it may lag behind but never leads), so opening needs no listing of _versions/.
+inline constexpr char kLatestHint[] = "_latest_version";
 
 /// Builds the next manifest of a commit from the latest committed snapshot (nullptr when the
 /// table has no version yet) and the transactions committed since the writer's base version.
@@ -86,6 +89,10 @@ class TableStore {
   Result<std::map<std::string, uint64_t>> ListTags();
 
  private:
+  // Return the highest version >= `version` reachable by probing `version`+1, +2, ...
+  Result<uint64_t> ProbeForward(uint64_t version);
+  // On an object store, record `version` as the latest (best effort).
+  void WriteLatestHint(uint64_t version);
   // Return true if the version above `version` exists and does not descend from the commit
   // `uuid` we just put at `version`: our put landed in a slot cleanup had freed.
   Result<bool> IsShadowed(uint64_t version, const std::string& uuid);

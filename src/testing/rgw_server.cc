@@ -1,0 +1,94 @@
+#include "testing/rgw_server.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+namespace tessera::test {
+namespace {
+
+#ifndef TESSERA_SOURCE_DIR
+#define TESSERA_SOURCE_DIR "."
+#endif
+
+std::string g_dir;  // the running cluster's state directory, "" if none
+
+void StopAtExit() {
+  if (g_dir.empty()) return;
+  const std::string command =
+      "bash '" TESSERA_SOURCE_DIR "/scripts/rgw.sh' stop '" + g_dir + "' >/dev/null 2>&1";
+  (void)std::system(command.c_str());
+  g_dir.clear();
+}
+
+// Run `command`, returning its exit status and stdout+stderr.
+int RunCapture(const std::string& command, std::string* output) {
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return -1;
+  std::array<char, 4096> buffer;
+  size_t n;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) output->append(buffer.data(), n);
+  const int status = pclose(pipe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace
+
+bool RgwServer::Installed() {
+  for (const char* tool : {"/usr/bin/radosgw", "/usr/bin/ceph-mon", "/usr/bin/ceph-osd"}) {
+    if (access(tool, X_OK) != 0) return false;
+  }
+  return true;
+}
+
+Result<RgwEndpoint> RgwServer::Get() {
+  static std::mutex mu;
+  static Result<RgwEndpoint>* started = nullptr;
+  std::lock_guard<std::mutex> lock(mu);
+  if (started != nullptr) return *started;
+  if (!Installed()) {
+    return Status::NotSupported(
+        "Ceph RADOS Gateway not installed (apt-get install ceph-mon ceph-osd radosgw "
+        "ceph-common, or scripts/install_deps.sh)");
+  }
+  char templ[] = "/tmp/tessera-rgw-XXXXXX";
+  if (mkdtemp(templ) == nullptr) return Status::IOError("mkdtemp failed");
+  g_dir = templ;
+  std::atexit(&StopAtExit);
+  std::string output;
+  const int rc =
+      RunCapture("bash '" TESSERA_SOURCE_DIR "/scripts/rgw.sh' start '" + g_dir + "'", &output);
+  if (rc != 0) {
+    started = new Result<RgwEndpoint>(
+        Status::IOError("scripts/rgw.sh start failed (exit ", rc, "): ", output));
+    return *started;
+  }
+  RgwEndpoint endpoint;
+  std::ifstream env(g_dir + "/env");
+  std::string line;
+  while (std::getline(env, line)) {
+    const size_t eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    const std::string name = line.substr(0, eq);
+    const std::string value = line.substr(eq + 1);
+    setenv(name.c_str(), value.c_str(), 1);
+    if (name == "AWS_ENDPOINT_URL") endpoint.endpoint = value;
+    if (name == "AWS_ACCESS_KEY_ID") endpoint.access_key_id = value;
+    if (name == "AWS_SECRET_ACCESS_KEY") endpoint.secret_access_key = value;
+    if (name == "AWS_REGION") endpoint.region = value;
+  }
+  if (endpoint.endpoint.empty()) {
+    started = new Result<RgwEndpoint>(Status::IOError("rgw.sh wrote no env file: ", output));
+  } else {
+    started = new Result<RgwEndpoint>(endpoint);
+  }
+  return *started;
+}
+
+}  // namespace tessera::test
