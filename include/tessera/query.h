@@ -57,8 +57,9 @@ struct OptimizeIndicesResult {
   uint64_t version = 0;  ///< 0 when nothing was committed
   int64_t segments_added = 0;
   int64_t rows_indexed = 0;  ///< tail rows plus the rows of merged segments
-  /// Segments folded into the new one: once an index would have more than 8 segments, every
-  /// segment but the largest is merged with the tail (same centroids, no retraining).
+  /// Segments folded into the new one: once an index would have more than 16 segments, the
+  /// lowest size tier holding two or more segments (tiers: powers of 4 rows) is merged with the
+  /// tail (same centroids, no retraining), as an LSM tree merges runs of similar size.
   int64_t segments_merged = 0;
   /// Indices rebuilt from scratch (new centroids, same type and parameters) because more than
   /// 20% of the rows they had indexed were deleted, or because their largest partition holds

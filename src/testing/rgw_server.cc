@@ -57,16 +57,22 @@ Result<RgwEndpoint> RgwServer::Get() {
         "Ceph RADOS Gateway not installed (apt-get install ceph-mon ceph-osd radosgw "
         "ceph-common, or scripts/install_deps.sh)");
   }
-  char templ[] = "/tmp/tessera-rgw-XXXXXX";
-  if (mkdtemp(templ) == nullptr) return Status::IOError("mkdtemp failed");
-  g_dir = templ;
-  std::atexit(&StopAtExit);
+  // Start-up occasionally fails when several clusters start at once (ctest -j runs one per
+  // test process): try again in a fresh directory.
   std::string output;
-  const int rc =
-      RunCapture("bash '" TESSERA_SOURCE_DIR "/scripts/rgw.sh' start '" + g_dir + "'", &output);
+  int rc = -1;
+  for (int attempt = 0; attempt < 3 && rc != 0; ++attempt) {
+    if (!g_dir.empty()) StopAtExit();
+    char templ[] = "/tmp/tessera-rgw-XXXXXX";
+    if (mkdtemp(templ) == nullptr) return Status::IOError("mkdtemp failed");
+    g_dir = templ;
+    if (attempt == 0) std::atexit(&StopAtExit);
+    output.clear();
+    rc = RunCapture("bash '" TESSERA_SOURCE_DIR "/scripts/rgw.sh' start '" + g_dir + "'", &output);
+  }
   if (rc != 0) {
     started = new Result<RgwEndpoint>(
-        Status::IOError("scripts/rgw.sh start failed (exit ", rc, "): ", output));
+        Status::IOError("scripts/rgw.sh start failed 3 times (exit ", rc, "): ", output));
     return *started;
   }
   RgwEndpoint endpoint;

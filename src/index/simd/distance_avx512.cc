@@ -387,12 +387,19 @@ int32_t NearestTransposed(const float* query, const float* base_t, const float* 
     }
     keep(acc, i);
   }
-  // The lowest index among the lanes holding the minimum (+inf if every score so far was NaN).
-  float best_score = _mm512_reduce_min_ps(best);
+  // The lowest index among the lanes holding the minimum. (Lane by lane: GCC 12's
+  // _mm512_reduce_min_ps trips -Wmaybe-uninitialized inside its own header.)
+  alignas(64) float scores[kLanes];
+  alignas(64) int32_t indices[kLanes];
+  _mm512_store_ps(scores, best);
+  _mm512_store_si512(indices, best_idx);
+  float best_score = std::numeric_limits<float>::infinity();
   int32_t best_i = 0;
-  if (best_score < std::numeric_limits<float>::infinity() || i > 0) {
-    const __mmask16 at_min = _mm512_cmp_ps_mask(best, _mm512_set1_ps(best_score), _CMP_EQ_OQ);
-    best_i = at_min == 0 ? 0 : _mm512_mask_reduce_min_epi32(at_min, best_idx);
+  for (int32_t lane = 0; lane < kLanes; ++lane) {
+    if (scores[lane] < best_score || (scores[lane] == best_score && indices[lane] < best_i)) {
+      best_score = scores[lane];
+      best_i = indices[lane];
+    }
   }
   for (; i < n; ++i) {
     float dot = 0.0f;
