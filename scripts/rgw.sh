@@ -6,7 +6,7 @@
 #   scripts/rgw.sh start DIR   start a cluster whose state lives in DIR (created); prints the
 #                              environment to use it and writes it to DIR/env:
 #                              AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
-#                              AWS_REGION
+#                              AWS_REGION; a bucket "tessera" exists
 #   scripts/rgw.sh stop DIR    stop every daemon of that cluster by its pid (and remove DIR)
 #
 # Ports are picked free at start, so two clusters (two test runs) can coexist. Needs Debian's
@@ -106,6 +106,10 @@ EOF
   timeout 60 radosgw-admin user create --uid=tessera --display-name=tessera \
     --access-key="$ACCESS_KEY" --secret-key="$SECRET_KEY" >/dev/null 2>&1 ||
     die "radosgw-admin user create failed"
+  # A bucket to start with: s3://tessera/...
+  curl -s -o /dev/null --aws-sigv4 "aws:amz:us-east-1:s3" --user "$ACCESS_KEY:$SECRET_KEY" \
+    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -X PUT "http://127.0.0.1:$rgw_port/tessera" ||
+    die "creating bucket 'tessera' failed"
   cat >"$dir/env" <<EOF
 AWS_ENDPOINT_URL=http://127.0.0.1:$rgw_port
 AWS_ACCESS_KEY_ID=$ACCESS_KEY

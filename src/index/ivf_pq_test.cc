@@ -22,12 +22,13 @@ std::vector<uint64_t> Iota(int64_t n, uint64_t first = 0) {
   return ids;
 }
 
-// Fashion-MNIST (Debian package dataset-fashion-mnist): 20k training images as the base, 200
-// test images as queries, L2.
+// Fashion-MNIST (Debian package dataset-fashion-mnist): 10k training images as the base, 200
+// test images as queries, L2. One test (ctest runs each test in its own process, and the build
+// is what costs: ~10 s under the sanitizers), in sections.
 class IvfPqFashionTest : public ::testing::Test {
  protected:
   static constexpr int32_t kDim = 784;
-  static constexpr int64_t kRows = 20000;
+  static constexpr int64_t kRows = 10000;
   static constexpr int64_t kQueries = 200;
 
   static void SetUpTestSuite() {
@@ -65,6 +66,10 @@ class IvfPqFashionTest : public ::testing::Test {
     return Recall(found, *truth_);
   }
 
+  void ProbesNeverLowerRecall();
+  void FileRoundTripGivesIdenticalResults();
+  void SegmentBuiltWithSameModelFindsItsRows();
+
   static inline std::vector<float>* base_ = nullptr;
   static inline std::vector<float>* queries_ = nullptr;
   static inline std::vector<std::vector<uint64_t>>* truth_ = nullptr;
@@ -72,9 +77,10 @@ class IvfPqFashionTest : public ::testing::Test {
   static inline double build_seconds_ = 0.0;
 };
 
-TEST_F(IvfPqFashionTest, DefaultsAreCompactAndReachGoodRecallWithRerank) {
+TEST_F(IvfPqFashionTest, DefaultsRecallProbesRoundTripAndTailSegments) {
+  SCOPED_TRACE("defaults");
   EXPECT_EQ(index_->quantizer().num_sub_vectors(), 49);  // 784 / 16
-  EXPECT_EQ(index_->num_partitions(), 141);              // sqrt(20000)
+  EXPECT_EQ(index_->num_partitions(), 100);              // sqrt(10000)
   EXPECT_EQ(index_->num_rows(), kRows);
   // 49 code bytes + an 8-byte row id per row, the centroids and codebooks: under a tenth of
   // the float vectors.
@@ -84,16 +90,20 @@ TEST_F(IvfPqFashionTest, DefaultsAreCompactAndReachGoodRecallWithRerank) {
   search.refine_factor = 10;
   const double refined = MeasureRecall(*index_, search);
   std::printf(
-      "fashion-mnist 20k IVF_PQ defaults (141 partitions, 49 sub-vectors), nprobes=20: "
+      "fashion-mnist 10k IVF_PQ defaults (100 partitions, 49 sub-vectors), nprobes=20: "
       "recall@10 %.4f, with refine_factor=10 %.4f; build %.1f s, %.2f MB (%.0f bytes/row)\n",
       plain, refined, build_seconds_, index_->memory_bytes() / 1e6,
       static_cast<double>(index_->memory_bytes()) / kRows);
   EXPECT_GE(plain, 0.6);     // PQ distances alone are approximate...
   EXPECT_GE(refined, 0.95);  // ...and an exact re-rank of 100 candidates recovers the rest
   EXPECT_GT(refined, plain);
+  ProbesNeverLowerRecall();
+  FileRoundTripGivesIdenticalResults();
+  SegmentBuiltWithSameModelFindsItsRows();
 }
 
-TEST_F(IvfPqFashionTest, MorePartitionsProbedNeverLowerRecall) {
+void IvfPqFashionTest::ProbesNeverLowerRecall() {
+  SCOPED_TRACE("more partitions probed never lower recall");
   SearchOptions search;
   search.refine_factor = 4;
   double previous = 0.0;
@@ -106,7 +116,8 @@ TEST_F(IvfPqFashionTest, MorePartitionsProbedNeverLowerRecall) {
   EXPECT_GE(previous, 0.9);
 }
 
-TEST_F(IvfPqFashionTest, FileRoundTripGivesIdenticalResults) {
+void IvfPqFashionTest::FileRoundTripGivesIdenticalResults() {
+  SCOPED_TRACE("file round trip");
   const std::string bytes = SerializeIndex(*index_);
   const auto loaded = DeserializeIndex(bytes).value();
   EXPECT_EQ(loaded->type(), IndexType::kIvfPq);
@@ -128,7 +139,8 @@ TEST_F(IvfPqFashionTest, FileRoundTripGivesIdenticalResults) {
   EXPECT_TRUE(DeserializeIndex(flipped).status().IsCorruption());
 }
 
-TEST_F(IvfPqFashionTest, SegmentBuiltWithSameModelFindsItsRows) {
+void IvfPqFashionTest::SegmentBuiltWithSameModelFindsItsRows() {
+  SCOPED_TRACE("tail segment with the same model");
   constexpr int64_t kTail = 3000;
   const auto tail_vectors =
       testing_internal::LoadFashionMnist("t10k-images-idx3-ubyte.gz", kQueries + kTail);
