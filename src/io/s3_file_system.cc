@@ -232,15 +232,25 @@ class S3WritableFile final : public WritableFile {
   bool closed_ = false;
 };
 
-// Objects that never change once written: cacheable.
+// Objects that never change once written: cacheable. Judged by the directories right above
+// the object (the table's root may itself lie under a prefix named "data"): <root>/data/F,
+// <root>/_deletions/F, <root>/indices/<uuid>/F, <root>/_versions/<N>.manifest.
 bool IsImmutableKey(std::string_view key) {
-  for (std::string_view dir : {"/data/", "/indices/", "/_deletions/"}) {
-    if (key.find(dir) != std::string_view::npos) return true;
+  const size_t last = key.rfind('/');
+  if (last == std::string_view::npos) return false;
+  const std::string_view name = key.substr(last + 1);
+  const std::string_view dirs = key.substr(0, last);
+  const size_t parent_at = dirs.rfind('/');
+  const std::string_view parent =
+      parent_at == std::string_view::npos ? dirs : dirs.substr(parent_at + 1);
+  std::string_view grandparent;
+  if (parent_at != std::string_view::npos) {
+    const std::string_view above = dirs.substr(0, parent_at);
+    const size_t at = above.rfind('/');
+    grandparent = at == std::string_view::npos ? above : above.substr(at + 1);
   }
-  for (std::string_view dir : {"data/", "indices/", "_deletions/"}) {
-    if (key.starts_with(dir)) return true;
-  }
-  return key.ends_with(".manifest") && key.find("_versions/") != std::string_view::npos;
+  if (parent == "data" || parent == "_deletions" || grandparent == "indices") return true;
+  return parent == "_versions" && name.ends_with(".manifest");
 }
 
 }  // namespace

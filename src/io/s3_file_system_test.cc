@@ -169,6 +169,11 @@ TEST_F(S3FileSystemTest, CacheServesImmutableObjectsWithoutRequests) {
   auto cached = S3FileSystem::Create(options).value();
   ASSERT_TRUE(cached->PutObject(Path("t/data/frag.arrow"), "fragment bytes").ok());
   ASSERT_TRUE(cached->PutObject(Path("t/_maintenance/lease"), "v1").ok());
+  // A table whose root lies under a prefix named "data": its lease is still mutable.
+  ASSERT_TRUE(cached->PutObject(Path("data/t2/_maintenance/lease"), "v1").ok());
+  EXPECT_EQ(cached->ReadFile(Path("data/t2/_maintenance/lease")).value(), "v1");
+  ASSERT_TRUE(cached->PutObject(Path("data/t2/_maintenance/lease"), "v2").ok());
+  EXPECT_EQ(cached->ReadFile(Path("data/t2/_maintenance/lease")).value(), "v2");
   EXPECT_EQ(cached->ReadFile(Path("t/data/frag.arrow")).value(), "fragment bytes");
   const S3Counters warm = cached->counters();
   EXPECT_EQ(cached->ReadFile(Path("t/data/frag.arrow")).value(), "fragment bytes");
