@@ -55,6 +55,12 @@ struct TableOptions {
   int max_commit_attempts = 200;
   /// What Add() does when maintenance falls behind.
   BackpressureOptions backpressure;
+  /// How stale a handle's view may be (LanceDB's read_consistency_interval). 0: every read
+  /// checks for the latest version first (strong; on S3 that costs ~4 requests per read).
+  /// > 0: a handle re-checks at most this often, so other writers' commits show up within
+  /// the interval. < 0: never automatically (CheckoutLatest() moves the handle). A handle
+  /// always sees its own commits at once.
+  int64_t read_consistency_interval_ms = 0;
 };
 
 /// Exactly-once ingestion: an add tagged with a stream id and a batch id commits the stream's

@@ -218,7 +218,7 @@ class Table {
                                                    const RecordBatch* first, CreateMode mode,
                                                    const TableOptions& options);
   Table(std::string uri, std::unique_ptr<table::TableStore> store,
-        std::shared_ptr<const table::Snapshot> snapshot, BackpressureOptions backpressure);
+        std::shared_ptr<const table::Snapshot> snapshot, const TableOptions& options);
   /// Apply the backpressure option to an add about to be written on top of `*base`: warn or
   /// wait (refreshing `*base`). Returns the warnings for the AddResult.
   Result<std::vector<std::string>> ApplyBackpressure(std::shared_ptr<const table::Snapshot>* base,
@@ -227,7 +227,9 @@ class Table {
   const std::string uri_;
   std::unique_ptr<table::TableStore> store_;
   const BackpressureOptions backpressure_;
+  const int64_t read_consistency_interval_ms_;
   mutable std::mutex mu_;
+  int64_t last_refresh_us_ = 0;                      // GUARDED_BY(mu_)
   std::shared_ptr<const table::Snapshot> snapshot_;  // GUARDED_BY(mu_)
   bool read_only_ = false;                           // GUARDED_BY(mu_)
   LatencyHistogram add_latency_;

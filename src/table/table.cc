@@ -125,10 +125,12 @@ format::Manifest NextManifestFrom(const Snapshot& latest) {
 }  // namespace
 
 Table::Table(std::string uri, std::unique_ptr<TableStore> store,
-             std::shared_ptr<const Snapshot> snapshot, BackpressureOptions backpressure)
+             std::shared_ptr<const Snapshot> snapshot, const TableOptions& options)
     : uri_(std::move(uri)),
       store_(std::move(store)),
-      backpressure_(std::move(backpressure)),
+      backpressure_(options.backpressure),
+      read_consistency_interval_ms_(options.read_consistency_interval_ms),
+      last_refresh_us_(::tessera::base::NowMicros()),
       snapshot_(std::move(snapshot)) {}
 
 Table::~Table() = default;
@@ -168,8 +170,7 @@ Result<std::unique_ptr<Table>> Table::CreateImpl(std::string_view uri, const Sch
         return Status::InvalidArgument("table '", uri, "' exists with schema ",
                                        latest->schema().ToString(), ", not ", schema.ToString());
       }
-      return std::unique_ptr<Table>(
-          new Table(std::string(uri), std::move(store), latest, options.backpressure));
+      return std::unique_ptr<Table>(new Table(std::string(uri), std::move(store), latest, options));
     }
   }
   std::optional<format::FragmentMeta> fragment;
@@ -214,7 +215,7 @@ Result<std::unique_ptr<Table>> Table::CreateImpl(std::string_view uri, const Sch
     TESSERA_ASSIGN_OR_RETURN(snapshot, store->LoadSnapshot(committed->version));
   }
   return std::unique_ptr<Table>(
-      new Table(std::string(uri), std::move(store), std::move(snapshot), options.backpressure));
+      new Table(std::string(uri), std::move(store), std::move(snapshot), options));
 }
 
 Result<std::unique_ptr<Table>> Table::Open(std::string_view uri, const TableOptions& options) {
@@ -224,21 +225,27 @@ Result<std::unique_ptr<Table>> Table::Open(std::string_view uri, const TableOpti
   if (latest == 0) return Status::NotFound("no table at '", uri, "'");
   TESSERA_ASSIGN_OR_RETURN(auto snapshot, store->LoadSnapshot(latest));
   return std::unique_ptr<Table>(
-      new Table(std::string(uri), std::move(store), std::move(snapshot), options.backpressure));
+      new Table(std::string(uri), std::move(store), std::move(snapshot), options));
 }
 
 Result<std::shared_ptr<const Snapshot>> Table::CurrentSnapshot() {
   std::shared_ptr<const Snapshot> current;
+  const int64_t now_us = ::tessera::base::NowMicros();
   {
     std::lock_guard<std::mutex> lock(mu_);
     current = snapshot_;
     if (read_only_) return current;
+    // Bounded staleness: skip the check for newer versions within the interval.
+    if (read_consistency_interval_ms_ < 0 ||
+        (read_consistency_interval_ms_ > 0 &&
+         now_us - last_refresh_us_ < read_consistency_interval_ms_ * 1000)) {
+      return current;
+    }
   }
   TESSERA_ASSIGN_OR_RETURN(auto latest, store_->Refresh(current));
-  if (latest != current) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!read_only_ && snapshot_->version() < latest->version()) snapshot_ = latest;
-  }
+  std::lock_guard<std::mutex> lock(mu_);
+  last_refresh_us_ = now_us;
+  if (!read_only_ && snapshot_->version() < latest->version()) snapshot_ = latest;
   return latest;
 }
 

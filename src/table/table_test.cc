@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <set>
 #include <thread>
@@ -91,6 +92,28 @@ TEST_F(TableTest, RowsAreVisibleToAnotherHandleAsSoonAsAddReturns) {
   ASSERT_TRUE(table_->Add(MakeBatch(0, 7)).ok());
   EXPECT_EQ(reader->CountRows().value(), 7);
   EXPECT_EQ(reader->version().value(), 2u);
+}
+
+TEST_F(TableTest, ReadConsistencyIntervalBoundsStalenessAndOwnWritesShowAtOnce) {
+  TableOptions never = options_;
+  never.read_consistency_interval_ms = -1;
+  auto frozen = Table::Open("/db/t", never).value();
+  TableOptions bounded = options_;
+  bounded.read_consistency_interval_ms = 200;
+  auto lagging = Table::Open("/db/t", bounded).value();
+  ASSERT_TRUE(table_->Add(MakeBatch(0, 7)).ok());
+  EXPECT_EQ(frozen->CountRows().value(), 0);   // never refreshes by itself
+  EXPECT_EQ(lagging->CountRows().value(), 0);  // within its interval
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  EXPECT_EQ(lagging->CountRows().value(), 7);  // the interval passed
+  EXPECT_EQ(frozen->CountRows().value(), 0);
+  // Its own commits show at once; CheckoutLatest moves it explicitly.
+  ASSERT_TRUE(frozen->Add(MakeBatch(100, 2)).ok());
+  EXPECT_EQ(frozen->CountRows().value(), 9);
+  ASSERT_TRUE(table_->Add(MakeBatch(200, 1)).ok());
+  EXPECT_EQ(frozen->CountRows().value(), 9);
+  ASSERT_TRUE(frozen->CheckoutLatest().ok());
+  EXPECT_EQ(frozen->CountRows().value(), 10);
 }
 
 TEST_F(TableTest, DeleteFiltersAndCountsAndKeepsOtherRows) {
