@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "index/index_file.h"
+#include "table/key_index.h"
 
 namespace tessera::query {
 
@@ -35,36 +36,14 @@ std::vector<const format::IndexSegmentMeta*> SegmentsOf(const format::Manifest& 
 
 std::vector<format::RowIdRange> CoveredRanges(
     const std::vector<const format::IndexSegmentMeta*>& segments) {
-  std::vector<format::RowIdRange> all;
-  for (const auto* segment : segments) {
-    all.insert(all.end(), segment->covered.begin(), segment->covered.end());
-  }
-  std::sort(all.begin(), all.end(), [](const format::RowIdRange& a, const format::RowIdRange& b) {
-    return a.start < b.start;
-  });
-  std::vector<format::RowIdRange> merged;
-  for (const format::RowIdRange& range : all) {
-    if (range.start >= range.end) continue;
-    if (!merged.empty() && range.start <= merged.back().end) {
-      merged.back().end = std::max(merged.back().end, range.end);
-    } else {
-      merged.push_back(range);
-    }
-  }
-  return merged;
+  return table::MergedCoverage(segments);
 }
 
 void SubtractCovered(const format::RowIdRange& range,
                      const std::vector<format::RowIdRange>& covered,
                      std::vector<format::RowIdRange>* out) {
-  uint64_t cursor = range.start;
-  auto it = std::upper_bound(covered.begin(), covered.end(), range.start,
-                             [](uint64_t id, const format::RowIdRange& r) { return id < r.end; });
-  for (; it != covered.end() && it->start < range.end && cursor < range.end; ++it) {
-    if (it->start > cursor) out->push_back({cursor, std::min(it->start, range.end)});
-    cursor = std::max(cursor, it->end);
-  }
-  if (cursor < range.end) out->push_back({cursor, range.end});
+  const std::vector<format::RowIdRange> rest = table::SubtractRanges({range}, covered);
+  out->insert(out->end(), rest.begin(), rest.end());
 }
 
 namespace {

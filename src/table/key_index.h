@@ -91,6 +91,7 @@ Result<format::IndexSegmentMeta> WriteKeyIndex(TableStore* store, const KeyIndex
 Result<std::shared_ptr<const KeyIndex>> LoadKeyIndex(TableStore* store,
                                                      const format::IndexSegmentMeta& meta);
 
+// Row-id range arithmetic shared by every index kind (query/ uses these for vector indices).
 // Return `ranges` minus `covered` (both sorted and disjoint; `covered` merged), sorted.
 std::vector<format::RowIdRange> SubtractRanges(const std::vector<format::RowIdRange>& ranges,
                                                const std::vector<format::RowIdRange>& covered);
