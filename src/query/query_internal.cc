@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 
+#include "base/lru_cache.h"
 #include "index/index_file.h"
 #include "table/key_index.h"
 
@@ -50,60 +51,24 @@ namespace {
 
 // A process-wide LRU of decoded segments, keyed by absolute path. Segment files are immutable
 // and uniquely named, so a path always means the same bytes.
-class SegmentCache {
- public:
-  static SegmentCache& Instance() {
-    static SegmentCache* cache = new SegmentCache();  // never destroyed: used at exit by threads
-    return *cache;
-  }
-
-  std::shared_ptr<const index::VectorIndex> Get(const std::string& key) {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = entries_.find(key);
-    if (it == entries_.end()) return nullptr;
-    lru_.splice(lru_.begin(), lru_, it->second.lru_pos);
-    return it->second.index;
-  }
-
-  void Put(const std::string& key, std::shared_ptr<const index::VectorIndex> index) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (entries_.count(key)) return;
-    const size_t bytes = index->memory_bytes();
-    lru_.push_front(key);
-    entries_[key] = Entry{std::move(index), lru_.begin(), bytes};
-    total_bytes_ += bytes;
-    while (total_bytes_ > kCapacityBytes && lru_.size() > 1) {
-      auto victim = entries_.find(lru_.back());
-      total_bytes_ -= victim->second.bytes;
-      entries_.erase(victim);
-      lru_.pop_back();
-    }
-  }
-
- private:
-  static constexpr size_t kCapacityBytes = size_t{4} << 30;
-  struct Entry {
-    std::shared_ptr<const index::VectorIndex> index;
-    std::list<std::string>::iterator lru_pos;
-    size_t bytes;
-  };
-  std::mutex mu_;
-  std::map<std::string, Entry> entries_;  // GUARDED_BY(mu_)
-  std::list<std::string> lru_;            // GUARDED_BY(mu_)
-  size_t total_bytes_ = 0;                // GUARDED_BY(mu_)
-};
+// Loaded index segments (immutable files), shared by every table handle of the process.
+base::LruCache<std::shared_ptr<const index::VectorIndex>>& SegmentCache() {
+  static auto* cache =  // never destroyed: used at exit by threads
+      new base::LruCache<std::shared_ptr<const index::VectorIndex>>(size_t{4} << 30);
+  return *cache;
+}
 
 }  // namespace
 
 Result<std::shared_ptr<const index::VectorIndex>> LoadSegment(
     table::TableStore* store, const format::IndexSegmentMeta& meta) {
   const std::string key = store->Path(meta.path);
-  if (auto cached = SegmentCache::Instance().Get(key)) return cached;
+  if (auto cached = SegmentCache().Get(key)) return *cached;
   TESSERA_ASSIGN_OR_RETURN(std::string bytes, store->fs()->ReadFile(key));
   auto decoded = index::DeserializeIndex(bytes);
   if (!decoded.ok()) return decoded.status().WithContext("index segment ", meta.path);
   std::shared_ptr<const index::VectorIndex> shared = std::move(decoded).value();
-  SegmentCache::Instance().Put(key, shared);
+  SegmentCache().Put(key, shared, shared->memory_bytes());
   return shared;
 }
 

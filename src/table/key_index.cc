@@ -8,6 +8,7 @@
 
 #include "base/coding.h"
 #include "base/crc32c.h"
+#include "base/lru_cache.h"
 #include "base/uuid.h"
 #include "io/file_system.h"
 #include "table/snapshot.h"
@@ -20,49 +21,12 @@ constexpr char kMagic[4] = {'T', 'S', 'K', 'X'};
 constexpr uint32_t kFormatVersion = 1;
 constexpr size_t kHeaderSize = 32;  // magic, version, num_rows, keys_bytes, payload/header crc
 
-// Loaded key segments, least recently used first out once they pass the capacity.
-class KeyIndexCache {
- public:
-  static KeyIndexCache& Instance() {
-    static KeyIndexCache* cache = new KeyIndexCache();  // never destroyed: used at exit
-    return *cache;
-  }
-
-  std::shared_ptr<const KeyIndex> Get(const std::string& key) {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = entries_.find(key);
-    if (it == entries_.end()) return nullptr;
-    lru_.splice(lru_.begin(), lru_, it->second.lru_pos);
-    return it->second.index;
-  }
-
-  void Put(const std::string& key, std::shared_ptr<const KeyIndex> index) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (entries_.count(key)) return;
-    const size_t bytes = index->memory_bytes();
-    lru_.push_front(key);
-    entries_[key] = Entry{std::move(index), lru_.begin(), bytes};
-    total_bytes_ += bytes;
-    while (total_bytes_ > kCapacityBytes && lru_.size() > 1) {
-      auto victim = entries_.find(lru_.back());
-      total_bytes_ -= victim->second.bytes;
-      entries_.erase(victim);
-      lru_.pop_back();
-    }
-  }
-
- private:
-  static constexpr size_t kCapacityBytes = size_t{1} << 30;
-  struct Entry {
-    std::shared_ptr<const KeyIndex> index;
-    std::list<std::string>::iterator lru_pos;
-    size_t bytes = 0;
-  };
-  std::mutex mu_;
-  std::unordered_map<std::string, Entry> entries_;  // guarded by mu_
-  std::list<std::string> lru_;                      // guarded by mu_; most recent first
-  size_t total_bytes_ = 0;                          // guarded by mu_
-};
+// Loaded key segments (immutable files), shared by every table handle of the process.
+base::LruCache<std::shared_ptr<const KeyIndex>>& KeyIndexCache() {
+  static auto* cache =  // never destroyed: used at exit
+      new base::LruCache<std::shared_ptr<const KeyIndex>>(size_t{1} << 30);
+  return *cache;
+}
 
 }  // namespace
 
@@ -278,12 +242,12 @@ Result<format::IndexSegmentMeta> WriteKeyIndex(TableStore* store, const KeyIndex
 Result<std::shared_ptr<const KeyIndex>> LoadKeyIndex(TableStore* store,
                                                      const format::IndexSegmentMeta& meta) {
   const std::string path = store->Path(meta.path);
-  if (auto cached = KeyIndexCache::Instance().Get(path)) return cached;
+  if (auto cached = KeyIndexCache().Get(path)) return *cached;
   TESSERA_ASSIGN_OR_RETURN(std::string bytes, store->fs()->ReadFile(path));
   auto decoded = KeyIndex::Deserialize(bytes);
   if (!decoded.ok()) return decoded.status().WithContext("key index segment ", meta.path);
   auto shared = std::make_shared<const KeyIndex>(std::move(decoded).value());
-  KeyIndexCache::Instance().Put(path, shared);
+  KeyIndexCache().Put(path, shared, shared->memory_bytes());
   return std::shared_ptr<const KeyIndex>(std::move(shared));
 }
 

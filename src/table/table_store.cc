@@ -8,6 +8,7 @@
 #include <random>
 #include <thread>
 
+#include "base/lru_cache.h"
 #include "base/uuid.h"
 #include "format/arrow_ipc_writer.h"
 #include "format/deletion_file.h"
@@ -240,49 +241,18 @@ namespace {
 // concatenation is kept, process-wide, in a byte-bounded LRU, so that queries and scans over a
 // compacted fragment do not copy it every time (measured: a query over a 100k-row compacted
 // 768-d fragment took 2 s instead of 20 ms). Keyed by the file's full path: files are immutable.
-class AssembledFragmentCache {
- public:
-  static AssembledFragmentCache& Instance() {
-    static AssembledFragmentCache* cache = new AssembledFragmentCache();  // used at exit
-    return *cache;
-  }
-  std::optional<RecordBatch> Get(const std::string& key) {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = entries_.find(key);
-    if (it == entries_.end()) return std::nullopt;
-    lru_.splice(lru_.begin(), lru_, it->second.lru_pos);
-    return it->second.batch;
-  }
-  void Put(const std::string& key, const RecordBatch& batch) {
-    int64_t bytes = 0;
-    for (const Array& column : batch.columns()) {
-      bytes += column.validity().size + column.values().size + column.data().size;
-    }
-    std::lock_guard<std::mutex> lock(mu_);
-    if (entries_.count(key) || bytes > kCapacityBytes) return;
-    lru_.push_front(key);
-    entries_[key] = Entry{batch, lru_.begin(), bytes};
-    total_bytes_ += bytes;
-    while (total_bytes_ > kCapacityBytes && lru_.size() > 1) {
-      auto victim = entries_.find(lru_.back());
-      total_bytes_ -= victim->second.bytes;
-      entries_.erase(victim);
-      lru_.pop_back();
-    }
-  }
+base::LruCache<RecordBatch>& AssembledFragmentCache() {
+  static auto* cache = new base::LruCache<RecordBatch>(size_t{4} << 30);  // used at exit
+  return *cache;
+}
 
- private:
-  static constexpr int64_t kCapacityBytes = int64_t{4} << 30;
-  struct Entry {
-    RecordBatch batch;
-    std::list<std::string>::iterator lru_pos;
-    int64_t bytes;
-  };
-  std::mutex mu_;
-  std::map<std::string, Entry> entries_;  // GUARDED_BY(mu_)
-  std::list<std::string> lru_;            // GUARDED_BY(mu_)
-  int64_t total_bytes_ = 0;               // GUARDED_BY(mu_)
-};
+size_t BatchBytes(const RecordBatch& batch) {
+  size_t bytes = 0;
+  for (const Array& column : batch.columns()) {
+    bytes += column.validity().size + column.values().size + column.data().size;
+  }
+  return bytes;
+}
 
 }  // namespace
 
@@ -290,11 +260,15 @@ Result<RecordBatch> TableStore::ReadFragment(const format::FragmentMeta& fragmen
   TESSERA_ASSIGN_OR_RETURN(auto reader, OpenFragment(fragment.path));
   const std::string key = Path(fragment.path);
   if (reader->num_batches() > 1) {
-    if (auto cached = AssembledFragmentCache::Instance().Get(key)) return *cached;
+    if (auto cached = AssembledFragmentCache().Get(key)) return *cached;
   }
   auto batch = reader->ReadAll();
   if (batch.ok() && reader->num_batches() > 1 && batch->num_rows() == fragment.num_rows) {
-    AssembledFragmentCache::Instance().Put(key, *batch);
+    const size_t bytes = BatchBytes(*batch);
+    // A batch larger than the whole cache is not kept (it would evict everything else).
+    if (bytes <= AssembledFragmentCache().capacity_bytes()) {
+      AssembledFragmentCache().Put(key, *batch, bytes);
+    }
   }
   if (!batch.ok()) return batch.status().WithContext("data file ", fragment.path);
   if (batch->num_rows() != fragment.num_rows) {
