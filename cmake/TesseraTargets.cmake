@@ -34,7 +34,8 @@ function(tessera_tests)
     # gtest_discover_tests and all but the first variable silently lost.
     target_compile_definitions(${name} PRIVATE TESSERA_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
                                TESSERA_BINARY_DIR="${PROJECT_BINARY_DIR}")
-    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60)
+    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES FIXTURES_REQUIRED rgw
+                         ENVIRONMENT TESSERA_TEST_RGW_DIR=${TESSERA_TEST_RGW_DIR})
   endforeach()
 endfunction()
 

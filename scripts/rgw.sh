@@ -8,6 +8,11 @@
 #                              AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
 #                              AWS_REGION; a bucket "tessera" exists
 #   scripts/rgw.sh stop DIR    stop every daemon of that cluster by its pid (and remove DIR)
+#   scripts/rgw.sh shared DIR  for ctest's "rgw" fixture (one gateway shared by every S3 test
+#                              process of a run): stop whatever DIR held, start anew (three
+#                              tries); exits 0 even when Ceph is missing or will not start, so
+#                              that the tests themselves decide (each then starts its own, and
+#                              skips or, under CI, fails with the reason)
 #
 # Ports are picked free at start, so two clusters (two test runs) can coexist. Needs Debian's
 # ceph-mon ceph-osd radosgw ceph-common (scripts/install_deps.sh). Facts this relies on (found
@@ -74,7 +79,7 @@ osd max object name len = 460
 osd max object namespace len = 64
 osd op num threads per shard = 1
 [client.rgw.test]
-rgw frontends = beast endpoint=127.0.0.1:$rgw_port
+rgw frontends = beast endpoint=127.0.0.1:$rgw_port tcp_nodelay=1
 rgw data = $dir/rgw
 ms mon client mode = crc secure
 rgw enable usage log = false
@@ -137,8 +142,24 @@ stop() {
   rm -rf "$dir"
 }
 
+shared() {
+  local dir=$1
+  stop "$dir"
+  if ! command -v radosgw >/dev/null; then
+    echo "rgw.sh: Ceph not installed; S3 tests start their own gateway or skip"
+    return 0
+  fi
+  for attempt in 1 2 3; do
+    if (start "$dir"); then return 0; fi
+    echo "rgw.sh: shared gateway start attempt $attempt failed"
+    stop "$dir"
+  done
+  echo "rgw.sh: no shared gateway; S3 tests start their own"
+}
+
 case "${1:-}" in
   start) [ $# -eq 2 ] || die "usage: rgw.sh start DIR"; start "$2" ;;
+  shared) [ $# -eq 2 ] || die "usage: rgw.sh shared DIR"; shared "$2" ;;
   stop) [ $# -eq 2 ] || die "usage: rgw.sh stop DIR"; stop "$2" ;;
-  *) die "usage: rgw.sh start|stop DIR" ;;
+  *) die "usage: rgw.sh start|stop|shared DIR" ;;
 esac

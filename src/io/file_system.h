@@ -66,7 +66,8 @@ class FileSystem {
   virtual Result<bool> Exists(const std::string& path) = 0;
   /// Create `path` and its missing parents; OK if it exists.
   virtual Status CreateDirs(const std::string& path) = 0;
-  /// Delete a file. Errors: kNotFound.
+  /// Delete a file. Errors: kNotFound — except on object stores, where deleting a missing key
+  /// succeeds (S3 cannot tell without another request); callers that must know, ask Exists().
   virtual Status DeleteFile(const std::string& path) = 0;
   /// Delete a directory and everything below it. OK if it does not exist.
   virtual Status DeleteDirRecursive(const std::string& path) = 0;

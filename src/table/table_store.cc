@@ -409,7 +409,12 @@ Status TableStore::CreateTag(std::string_view name, uint64_t version) {
 
 Status TableStore::DeleteTag(std::string_view name) {
   if (!ValidTagName(name)) return Status::InvalidArgument("invalid tag name '", name, "'");
-  Status st = fs_->DeleteFile(Path(std::string(kTagsDir) + "/" + std::string(name)));
+  const std::string path = Path(std::string(kTagsDir) + "/" + std::string(name));
+  // An object store deletes a missing key without complaint (FileSystem::DeleteFile): ask first
+  // so that deleting an unknown tag is kNotFound everywhere.
+  TESSERA_ASSIGN_OR_RETURN(const bool exists, fs_->Exists(path));
+  if (!exists) return Status::NotFound("tag '", name, "' does not exist");
+  Status st = fs_->DeleteFile(path);
   if (st.IsNotFound()) return Status::NotFound("tag '", name, "' does not exist");
   if (st.ok()) st = fs_->SyncDir(Path(kTagsDir));
   return st;

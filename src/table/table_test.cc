@@ -10,6 +10,7 @@
 
 #include "io/file_system.h"
 #include "tessera/database.h"
+#include "testing/backend_test.h"
 
 namespace tessera {
 namespace {
@@ -44,20 +45,24 @@ std::multiset<int64_t> Ids(Table* table, const std::string& where = "") {
   return ids;
 }
 
-class TableTest : public ::testing::Test {
+// The storage core's contract, on every backend a table can live on: memory, local disk and
+// S3 (the test gateway).
+class TableTest : public test::BackendTest {
  protected:
   void SetUp() override {
-    fs_ = io::NewMemoryFileSystem();
-    options_.file_system = fs_.get();
-    table_ = Table::Create("/db/t", TestSchema(), CreateMode::kCreate, options_).value();
+    BackendTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    options_.file_system = root().file_system();
+    path_ = root().Path("t");
+    table_ = Table::Create(path_, TestSchema(), CreateMode::kCreate, options_).value();
   }
 
-  std::unique_ptr<io::FileSystem> fs_;
   TableOptions options_;
+  std::string path_;
   std::unique_ptr<Table> table_;
 };
 
-TEST_F(TableTest, EachAddCommitsOneVersionWithStableRowIds) {
+TEST_P(TableTest, EachAddCommitsOneVersionWithStableRowIds) {
   EXPECT_EQ(table_->version().value(), 1u);
   AddResult first = table_->Add(MakeBatch(0, 10)).value();
   AddResult second = table_->Add(MakeBatch(10, 5)).value();
@@ -86,21 +91,21 @@ TEST_F(TableTest, EachAddCommitsOneVersionWithStableRowIds) {
   EXPECT_EQ(versions[2].base_version, 2u);
 }
 
-TEST_F(TableTest, RowsAreVisibleToAnotherHandleAsSoonAsAddReturns) {
-  auto reader = Table::Open("/db/t", options_).value();
+TEST_P(TableTest, RowsAreVisibleToAnotherHandleAsSoonAsAddReturns) {
+  auto reader = Table::Open(path_, options_).value();
   EXPECT_EQ(reader->CountRows().value(), 0);
   ASSERT_TRUE(table_->Add(MakeBatch(0, 7)).ok());
   EXPECT_EQ(reader->CountRows().value(), 7);
   EXPECT_EQ(reader->version().value(), 2u);
 }
 
-TEST_F(TableTest, ReadConsistencyIntervalBoundsStalenessAndOwnWritesShowAtOnce) {
+TEST_P(TableTest, ReadConsistencyIntervalBoundsStalenessAndOwnWritesShowAtOnce) {
   TableOptions never = options_;
   never.read_consistency_interval_ms = -1;
-  auto frozen = Table::Open("/db/t", never).value();
+  auto frozen = Table::Open(path_, never).value();
   TableOptions bounded = options_;
   bounded.read_consistency_interval_ms = 200;
-  auto lagging = Table::Open("/db/t", bounded).value();
+  auto lagging = Table::Open(path_, bounded).value();
   ASSERT_TRUE(table_->Add(MakeBatch(0, 7)).ok());
   EXPECT_EQ(frozen->CountRows().value(), 0);   // never refreshes by itself
   EXPECT_EQ(lagging->CountRows().value(), 0);  // within its interval
@@ -116,7 +121,7 @@ TEST_F(TableTest, ReadConsistencyIntervalBoundsStalenessAndOwnWritesShowAtOnce) 
   EXPECT_EQ(frozen->CountRows().value(), 10);
 }
 
-TEST_F(TableTest, DeleteFiltersAndCountsAndKeepsOtherRows) {
+TEST_P(TableTest, DeleteFiltersAndCountsAndKeepsOtherRows) {
   ASSERT_TRUE(table_->Add(MakeBatch(0, 100)).ok());
   ASSERT_TRUE(table_->Add(MakeBatch(100, 100)).ok());
   DeleteResult deleted = table_->DeleteRows("id >= 50 AND id < 150").value();
@@ -144,7 +149,7 @@ TEST_F(TableTest, DeleteFiltersAndCountsAndKeepsOtherRows) {
   EXPECT_TRUE(table_->Take(missing).status().IsNotFound());
 }
 
-TEST_F(TableTest, ScanProjectsLimitsAndFilters) {
+TEST_P(TableTest, ScanProjectsLimitsAndFilters) {
   ASSERT_TRUE(table_->Add(MakeBatch(0, 30)).ok());
   ASSERT_TRUE(table_->Add(MakeBatch(30, 30)).ok());
   ScanOptions options;
@@ -173,7 +178,7 @@ TEST_F(TableTest, ScanProjectsLimitsAndFilters) {
   EXPECT_EQ(table_->Scan(none).value().num_rows(), 0);
 }
 
-TEST_F(TableTest, BadInputIsRejectedAndChangesNothing) {
+TEST_P(TableTest, BadInputIsRejectedAndChangesNothing) {
   ASSERT_TRUE(table_->Add(MakeBatch(0, 3)).ok());
   const uint64_t version = table_->version().value();
   // Wrong dimension.
@@ -211,7 +216,7 @@ TEST_F(TableTest, BadInputIsRejectedAndChangesNothing) {
   EXPECT_EQ(table_->CountRows().value(), 3);
 }
 
-TEST_F(TableTest, ColumnsAreMatchedByNameAndAbsentNullableOnesAreNull) {
+TEST_P(TableTest, ColumnsAreMatchedByNameAndAbsentNullableOnesAreNull) {
   RecordBatchBuilder builder(Schema::Parse("vector:vector[4],id:int64").value());
   ASSERT_TRUE(builder.AppendRow({Value(std::vector<float>{1, 2, 3, 4}), Value(int64_t{9})}).ok());
   ASSERT_TRUE(table_->Add(builder.Finish().value()).ok());
@@ -220,7 +225,7 @@ TEST_F(TableTest, ColumnsAreMatchedByNameAndAbsentNullableOnesAreNull) {
   EXPECT_TRUE(all.column(2).IsNull(0));
 }
 
-TEST_F(TableTest, CheckoutIsReadOnlyTimeTravelAndRestoreCommitsOldState) {
+TEST_P(TableTest, CheckoutIsReadOnlyTimeTravelAndRestoreCommitsOldState) {
   ASSERT_TRUE(table_->Add(MakeBatch(0, 10)).ok());   // v2
   ASSERT_TRUE(table_->Add(MakeBatch(10, 10)).ok());  // v3
   ASSERT_TRUE(table_->DeleteRows("id < 5").ok());    // v4
@@ -242,7 +247,7 @@ TEST_F(TableTest, CheckoutIsReadOnlyTimeTravelAndRestoreCommitsOldState) {
   EXPECT_TRUE(table_->Restore(77).status().IsNotFound());
 }
 
-TEST_F(TableTest, TagsPinVersionsAndCanBeCheckedOut) {
+TEST_P(TableTest, TagsPinVersionsAndCanBeCheckedOut) {
   ASSERT_TRUE(table_->Add(MakeBatch(0, 4)).ok());
   ASSERT_TRUE(table_->CreateTag("golden", 2).ok());
   EXPECT_TRUE(table_->CreateTag("golden", 1).IsAlreadyExists());
@@ -262,14 +267,14 @@ TEST_F(TableTest, TagsPinVersionsAndCanBeCheckedOut) {
   EXPECT_TRUE(table_->ListTags().value().empty());
 }
 
-TEST_F(TableTest, ConcurrentWritersNeverLoseOrDuplicateRows) {
+TEST_P(TableTest, ConcurrentWritersNeverLoseOrDuplicateRows) {
   constexpr int kThreads = 4;
   constexpr int kAddsPerThread = 15;
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       // Each thread has its own handle, as separate processes would.
-      auto handle = Table::Open("/db/t", options_).value();
+      auto handle = Table::Open(path_, options_).value();
       for (int i = 0; i < kAddsPerThread; ++i) {
         const int64_t first = (t * kAddsPerThread + i) * 10;
         EXPECT_TRUE(handle->Add(MakeBatch(first, 10)).ok());
@@ -293,33 +298,32 @@ TEST_F(TableTest, ConcurrentWritersNeverLoseOrDuplicateRows) {
   EXPECT_EQ(row_ids.size(), static_cast<size_t>(batch.num_rows()));
 }
 
-TEST_F(TableTest, CreateModes) {
-  EXPECT_TRUE(Table::Create("/db/t", TestSchema(), CreateMode::kCreate, options_)
-                  .status()
-                  .IsAlreadyExists());
+TEST_P(TableTest, CreateModes) {
+  EXPECT_TRUE(
+      Table::Create(path_, TestSchema(), CreateMode::kCreate, options_).status().IsAlreadyExists());
   ASSERT_TRUE(table_->Add(MakeBatch(0, 3)).ok());
-  auto same = Table::Create("/db/t", TestSchema(), CreateMode::kExistOk, options_).value();
+  auto same = Table::Create(path_, TestSchema(), CreateMode::kExistOk, options_).value();
   EXPECT_EQ(same->CountRows().value(), 3);
   Schema other = Schema::Parse("a:int32").value();
   EXPECT_TRUE(
-      Table::Create("/db/t", other, CreateMode::kExistOk, options_).status().IsInvalidArgument());
-  auto replaced = Table::Create("/db/t", other, CreateMode::kOverwrite, options_).value();
+      Table::Create(path_, other, CreateMode::kExistOk, options_).status().IsInvalidArgument());
+  auto replaced = Table::Create(path_, other, CreateMode::kOverwrite, options_).value();
   EXPECT_EQ(replaced->CountRows().value(), 0);
   EXPECT_EQ(replaced->schema(), other);
   EXPECT_EQ(replaced->version().value(), 3u);
   ASSERT_TRUE(replaced->Checkout(2).ok());
   EXPECT_EQ(replaced->CountRows().value(), 3);  // old versions stay readable
-  EXPECT_TRUE(Table::Open("/db/none", options_).status().IsNotFound());
+  EXPECT_TRUE(Table::Open(root().Path("none"), options_).status().IsNotFound());
 }
 
-TEST_F(TableTest, StreamBatchesLandExactlyOnce) {
+TEST_P(TableTest, StreamBatchesLandExactlyOnce) {
   AddOptions batch7{.stream_id = "orders", .batch_id = 7};
   EXPECT_EQ(table_->StreamCheckpoint("orders").value(), -1);
   AddResult first = table_->Add(MakeBatch(0, 5), batch7).value();
   EXPECT_FALSE(first.already_committed);
   EXPECT_EQ(table_->StreamCheckpoint("orders").value(), 7);
   // Re-delivery of batch 7, or of an earlier one, from any handle is a no-op.
-  auto other = Table::Open("/db/t", options_).value();
+  auto other = Table::Open(path_, options_).value();
   EXPECT_TRUE(other->Add(MakeBatch(0, 5), batch7).value().already_committed);
   EXPECT_TRUE(other->Add(MakeBatch(0, 5), {.stream_id = "orders", .batch_id = 3})
                   .value()
@@ -343,12 +347,12 @@ TEST_F(TableTest, StreamBatchesLandExactlyOnce) {
   EXPECT_EQ(table_->StreamCheckpoint("orders").value(), 8);
 }
 
-TEST_F(TableTest, ConcurrentRedeliveryOfOneStreamBatchCommitsItOnce) {
+TEST_P(TableTest, ConcurrentRedeliveryOfOneStreamBatchCommitsItOnce) {
   std::vector<std::thread> threads;
   std::atomic<int> committed{0};
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
-      auto handle = Table::Open("/db/t", options_).value();
+      auto handle = Table::Open(path_, options_).value();
       auto result = handle->Add(MakeBatch(0, 3), {.stream_id = "s", .batch_id = 1});
       ASSERT_TRUE(result.ok()) << result.status();
       if (!result->already_committed) ++committed;
@@ -359,11 +363,14 @@ TEST_F(TableTest, ConcurrentRedeliveryOfOneStreamBatchCommitsItOnce) {
   EXPECT_EQ(table_->CountRows().value(), 3);
 }
 
-TEST(DatabaseTest, CreatesListsOpensAndDropsTables) {
-  auto fs = io::NewMemoryFileSystem();
+INSTANTIATE_TEST_SUITE_P(Backends, TableTest, test::AllBackends(), test::BackendParamName);
+
+class DatabaseTest : public test::BackendTest {};
+
+TEST_P(DatabaseTest, CreatesListsOpensAndDropsTables) {
   TableOptions options;
-  options.file_system = fs.get();
-  auto db = Database::Connect("/data", options).value();
+  options.file_system = root().file_system();
+  auto db = Database::Connect(root().Path("data"), options).value();
   ASSERT_TRUE(db->CreateTable("b", TestSchema()).ok());
   auto a = db->CreateTable("a", MakeBatch(0, 5)).value();
   EXPECT_EQ(a->CountRows().value(), 5);
@@ -377,6 +384,8 @@ TEST(DatabaseTest, CreatesListsOpensAndDropsTables) {
   EXPECT_TRUE(db->OpenTable("a").status().IsNotFound());
   EXPECT_EQ(db->TableNames().value(), (std::vector<std::string>{"b"}));
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, DatabaseTest, test::AllBackends(), test::BackendParamName);
 
 }  // namespace
 }  // namespace tessera

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <utility>
+#include <vector>
 
 namespace tessera::test {
 namespace {
@@ -38,6 +40,34 @@ int RunCapture(const std::string& command, std::string* output) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+// Read scripts/rgw.sh's env file and export its variables into the environment.
+Result<RgwEndpoint> ReadEnvFile(const std::string& path) {
+  RgwEndpoint endpoint;
+  std::ifstream env(path);
+  std::string line;
+  std::vector<std::pair<std::string, std::string>> variables;
+  while (std::getline(env, line)) {
+    const size_t eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    const std::string name = line.substr(0, eq);
+    const std::string value = line.substr(eq + 1);
+    variables.emplace_back(name, value);
+    if (name == "AWS_ENDPOINT_URL") endpoint.endpoint = value;
+    if (name == "AWS_ACCESS_KEY_ID") endpoint.access_key_id = value;
+    if (name == "AWS_SECRET_ACCESS_KEY") endpoint.secret_access_key = value;
+    if (name == "AWS_REGION") endpoint.region = value;
+  }
+  if (endpoint.endpoint.empty()) return Status::IOError("no gateway endpoint in ", path, ": ");
+  for (const auto& [name, value] : variables) setenv(name.c_str(), value.c_str(), 1);
+  return endpoint;
+}
+
+// Return true if an HTTP server answers at `endpoint` within a few seconds.
+bool Answers(const std::string& endpoint) {
+  std::string output;
+  return RunCapture("curl -s -o /dev/null --max-time 5 '" + endpoint + "/'", &output) == 0;
+}
+
 }  // namespace
 
 bool RgwServer::Installed() {
@@ -57,6 +87,15 @@ Result<RgwEndpoint> RgwServer::Get() {
         "Ceph RADOS Gateway not installed (apt-get install ceph-mon ceph-osd radosgw "
         "ceph-common, or scripts/install_deps.sh)");
   }
+  // Under ctest, the "rgw" fixture has started one gateway for every test process of the run
+  // (scripts/rgw.sh shared); use it when it answers.
+  if (const char* shared = std::getenv("TESSERA_TEST_RGW_DIR"); shared != nullptr) {
+    Result<RgwEndpoint> endpoint = ReadEnvFile(std::string(shared) + "/env");
+    if (endpoint.ok() && Answers(endpoint->endpoint)) {
+      started = new Result<RgwEndpoint>(*endpoint);
+      return *started;
+    }
+  }
   // Start-up occasionally fails when several clusters start at once (ctest -j runs one per
   // test process): try again in a fresh directory.
   std::string output;
@@ -75,25 +114,10 @@ Result<RgwEndpoint> RgwServer::Get() {
         Status::IOError("scripts/rgw.sh start failed 3 times (exit ", rc, "): ", output));
     return *started;
   }
-  RgwEndpoint endpoint;
-  std::ifstream env(g_dir + "/env");
-  std::string line;
-  while (std::getline(env, line)) {
-    const size_t eq = line.find('=');
-    if (eq == std::string::npos) continue;
-    const std::string name = line.substr(0, eq);
-    const std::string value = line.substr(eq + 1);
-    setenv(name.c_str(), value.c_str(), 1);
-    if (name == "AWS_ENDPOINT_URL") endpoint.endpoint = value;
-    if (name == "AWS_ACCESS_KEY_ID") endpoint.access_key_id = value;
-    if (name == "AWS_SECRET_ACCESS_KEY") endpoint.secret_access_key = value;
-    if (name == "AWS_REGION") endpoint.region = value;
-  }
-  if (endpoint.endpoint.empty()) {
-    started = new Result<RgwEndpoint>(Status::IOError("rgw.sh wrote no env file: ", output));
-  } else {
-    started = new Result<RgwEndpoint>(endpoint);
-  }
+  Result<RgwEndpoint> endpoint = ReadEnvFile(g_dir + "/env");
+  started = new Result<RgwEndpoint>(
+      endpoint.ok() ? std::move(endpoint)
+                    : Result<RgwEndpoint>(Status::IOError(endpoint.status().message(), output)));
   return *started;
 }
 

@@ -1,0 +1,120 @@
+#include "testing/storage_backend.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+
+#include "io/s3_file_system.h"
+#include "testing/rgw_server.h"
+
+namespace tessera::test {
+namespace {
+
+// Keep the characters S3 keys and file names both take without escaping.
+std::string Sanitize(std::string_view name) {
+  std::string out;
+  for (char c : name) {
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '-' || c == '_' || c == '.';
+    out.push_back(plain ? c : '_');
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string BackendName(Backend backend) {
+  switch (backend) {
+    case Backend::kMemory:
+      return "Memory";
+    case Backend::kLocal:
+      return "Local";
+    case Backend::kS3:
+      return "S3";
+  }
+  return "?";
+}
+
+Result<TestRoot> TestRoot::Make(Backend backend, std::string_view name) {
+  static std::atomic<int> counter{0};
+  const std::string unique =
+      Sanitize(name) + "-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
+  TestRoot root;
+  root.backend_ = backend;
+  switch (backend) {
+    case Backend::kMemory:
+      root.memory_ = io::NewMemoryFileSystem();
+      root.uri_ = "/memory/" + unique;
+      TESSERA_RETURN_IF_ERROR(root.memory_->CreateDirs(root.uri_));
+      break;
+    case Backend::kLocal: {
+      std::error_code error;
+      std::string pattern =
+          (std::filesystem::temp_directory_path(error) / ("tessera-" + unique + "-XXXXXX"))
+              .string();
+      if (mkdtemp(pattern.data()) == nullptr) {
+        return Status::IOError("mkdtemp ", pattern, " failed");
+      }
+      root.uri_ = pattern;
+      break;
+    }
+    case Backend::kS3: {
+      TESSERA_ASSIGN_OR_RETURN(RgwEndpoint endpoint, RgwServer::Get());  // exports AWS_*
+      (void)endpoint;
+      root.uri_ = "s3://tessera/tests/" + unique;
+      break;
+    }
+  }
+  return root;
+}
+
+TestRoot::TestRoot(TestRoot&& other) noexcept
+    : backend_(other.backend_), uri_(std::move(other.uri_)), memory_(std::move(other.memory_)) {
+  other.uri_.clear();
+}
+
+TestRoot::~TestRoot() {
+  if (uri_.empty()) return;
+  switch (backend_) {
+    case Backend::kMemory:
+      break;  // goes with the file system
+    case Backend::kLocal: {
+      std::error_code error;
+      std::filesystem::remove_all(uri_, error);
+      break;
+    }
+    case Backend::kS3: {
+      // Best effort: the gateway is thrown away after the run anyway.
+      Result<io::FileSystem*> s3 = io::DefaultS3FileSystem();
+      if (s3.ok()) (void)(*s3)->DeleteDirRecursive(uri_);
+      break;
+    }
+  }
+}
+
+std::string TestRoot::Path(std::string_view name) const { return io::JoinPath(uri_, name); }
+
+Result<std::unique_ptr<io::FileSystem>> TestRoot::NewHostFileSystem(
+    const std::string& cache_dir) const {
+  switch (backend_) {
+    case Backend::kMemory:
+      return Status::InvalidArgument("a memory file system cannot be shared with another host");
+    case Backend::kLocal:
+      return std::unique_ptr<io::FileSystem>();
+    case Backend::kS3: {
+      io::S3Options options = io::S3Options::FromEnvironment();
+      options.cache_dir = cache_dir;
+      std::error_code error;
+      std::filesystem::create_directories(cache_dir, error);
+      if (error) return Status::IOError("creating ", cache_dir, ": ", error.message());
+      TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<io::S3FileSystem> fs,
+                               io::S3FileSystem::Create(std::move(options)));
+      return std::unique_ptr<io::FileSystem>(std::move(fs));
+    }
+  }
+  return Status::InvalidArgument("unknown backend");
+}
+
+}  // namespace tessera::test
