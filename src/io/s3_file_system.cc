@@ -234,7 +234,7 @@ class S3WritableFile final : public WritableFile {
 
 // Objects that never change once written: cacheable. Judged by the directories right above
 // the object (the table's root may itself lie under a prefix named "data"): <root>/data/F,
-// <root>/_deletions/F, <root>/indices/<uuid>/F, <root>/_versions/<N>.manifest.
+// <root>/deletions/F, <root>/indices/<uuid>/F, <root>/_versions/<N>.manifest.
 bool IsImmutableKey(std::string_view key) {
   const size_t last = key.rfind('/');
   if (last == std::string_view::npos) return false;
@@ -249,7 +249,7 @@ bool IsImmutableKey(std::string_view key) {
     const size_t at = above.rfind('/');
     grandparent = at == std::string_view::npos ? above : above.substr(at + 1);
   }
-  if (parent == "data" || parent == "_deletions" || grandparent == "indices") return true;
+  if (parent == "data" || parent == "deletions" || grandparent == "indices") return true;
   return parent == "_versions" && name.ends_with(".manifest");
 }
 

@@ -35,10 +35,14 @@ Result<uint64_t> ParseUint(std::string_view text) {
   return value;
 }
 
+// Jittered pause before a commit's next attempt. Short and capped low: a writer that lost the
+// race has just read the newest versions and knows the free slot, and every millisecond it
+// sleeps is a window for the writers that did not lose (long pauses starved a loser for
+// seconds on the object store, where each attempt also costs requests).
 void Backoff(int attempt) {
   thread_local std::mt19937 rng(std::random_device{}());
-  const int cap_us = std::min(100000, 500 << std::min(attempt, 8));
-  std::uniform_int_distribution<int> dist(cap_us / 4, cap_us);
+  const int cap_us = std::min(20000, 250 << std::min(attempt, 7));
+  std::uniform_int_distribution<int> dist(0, cap_us);
   std::this_thread::sleep_for(std::chrono::microseconds(dist(rng)));
 }
 
@@ -287,6 +291,9 @@ Result<TableStore::Committed> TableStore::Commit(std::shared_ptr<const Snapshot>
   std::shared_ptr<const Snapshot> latest = std::move(base);
   std::vector<format::TransactionMeta> winners;
   TESSERA_RETURN_IF_ERROR(fs_->CreateDirs(Path(kVersionsDir)));
+  // Whether `latest` was read from the store just now (a rebase): then it exists, and the
+  // check below (a request on an object store) is skipped; IsShadowed still covers the race.
+  bool latest_just_read = false;
   for (int attempt = 0; attempt < max_commit_attempts_; ++attempt) {
     TESSERA_ASSIGN_OR_RETURN(format::Manifest next, build(latest.get(), winners));
     next.version = (latest ? latest->version() : 0) + 1;
@@ -303,12 +310,13 @@ Result<TableStore::Committed> TableStore::Commit(std::shared_ptr<const Snapshot>
     next.transaction.duration_us = next.transaction.timestamp_us - start_us + txn.duration_us;
     // If cleanup removed our base (and its successors), a put-if-absent of base+1 could
     // succeed below the latest version and be shadowed: rebase onto the latest instead.
-    if (latest) {
+    if (latest && !latest_just_read) {
       TESSERA_ASSIGN_OR_RETURN(bool base_exists, fs_->Exists(ManifestPath(latest->version())));
       if (!base_exists) {
         TESSERA_ASSIGN_OR_RETURN(uint64_t newest_version, LatestVersion());
         TESSERA_ASSIGN_OR_RETURN(latest, LoadSnapshot(newest_version));
         winners.push_back(latest->manifest().transaction);
+        latest_just_read = true;
         continue;
       }
     }
@@ -326,6 +334,7 @@ Result<TableStore::Committed> TableStore::Commit(std::shared_ptr<const Snapshot>
         TESSERA_ASSIGN_OR_RETURN(uint64_t newest_version, LatestVersion());
         TESSERA_ASSIGN_OR_RETURN(latest, LoadSnapshot(newest_version));
         winners.push_back(latest->manifest().transaction);
+        latest_just_read = true;
         continue;
       }
       WriteLatestHint(next.version);  // best effort: readers fall back to listing
@@ -367,13 +376,15 @@ Result<TableStore::Committed> TableStore::Commit(std::shared_ptr<const Snapshot>
     }
     if (found) {
       TESSERA_ASSIGN_OR_RETURN(latest, LoadSnapshot(std::move(newest)));
-    }
-    // Versions between may have been cleaned up: make sure we rebase onto the very latest.
-    TESSERA_ASSIGN_OR_RETURN(uint64_t newest_version, LatestVersion());
-    if (!latest || newest_version > latest->version()) {
+    } else {
+      // The version we lost to is gone already: cleanup removed it (and maybe more after it).
+      // Rebase onto the very latest; a version cleaned up between is not known here, and the
+      // rebased commit is checked against the latest state by `build`.
+      TESSERA_ASSIGN_OR_RETURN(uint64_t newest_version, LatestVersion());
       TESSERA_ASSIGN_OR_RETURN(latest, LoadSnapshot(newest_version));
       winners.push_back(latest->manifest().transaction);
     }
+    latest_just_read = true;
     Backoff(attempt);
   }
   return Status::Conflict("commit of '", txn.operation, "' gave up after ", max_commit_attempts_,

@@ -4,10 +4,16 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <optional>
+#include <string_view>
+#include <vector>
 
+#include "tessera/table.h"
 #include "testing/storage_backend.h"
 
 namespace tessera::test {
@@ -31,6 +37,23 @@ class BackendTest : public ::testing::TestWithParam<Backend> {
  private:
   std::optional<TestRoot> root_;
 };
+
+/// For a child process acting as another host: TableOptions with that host's own file system
+/// (TestRoot::NewHostFileSystem; kept until the process exits). A child that cannot make one
+/// exits with status 90, naming the reason on stderr.
+inline TableOptions HostOptions(const TestRoot& root, std::string_view host) {
+  static auto* keep = new std::vector<std::unique_ptr<io::FileSystem>>();
+  Result<std::unique_ptr<io::FileSystem>> fs = root.NewHostFileSystem(host);
+  if (!fs.ok()) {
+    std::fprintf(stderr, "host %.*s: %s\n", static_cast<int>(host.size()), host.data(),
+                 fs.status().ToString().c_str());
+    _exit(90);
+  }
+  TableOptions options;
+  options.file_system = fs->get();
+  keep->push_back(std::move(*fs));
+  return options;
+}
 
 inline auto LocalAndS3() { return ::testing::Values(Backend::kLocal, Backend::kS3); }
 inline auto AllBackends() {

@@ -43,26 +43,25 @@ Result<TestRoot> TestRoot::Make(Backend backend, std::string_view name) {
       Sanitize(name) + "-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
   TestRoot root;
   root.backend_ = backend;
+  std::error_code error;
+  std::string pattern =
+      (std::filesystem::temp_directory_path(error) / ("tessera-" + unique + "-XXXXXX")).string();
+  if (mkdtemp(pattern.data()) == nullptr) return Status::IOError("mkdtemp ", pattern, " failed");
+  root.local_dir_ = pattern;
   switch (backend) {
     case Backend::kMemory:
       root.memory_ = io::NewMemoryFileSystem();
       root.uri_ = "/memory/" + unique;
       TESSERA_RETURN_IF_ERROR(root.memory_->CreateDirs(root.uri_));
       break;
-    case Backend::kLocal: {
-      std::error_code error;
-      std::string pattern =
-          (std::filesystem::temp_directory_path(error) / ("tessera-" + unique + "-XXXXXX"))
-              .string();
-      if (mkdtemp(pattern.data()) == nullptr) {
-        return Status::IOError("mkdtemp ", pattern, " failed");
-      }
-      root.uri_ = pattern;
+    case Backend::kLocal:
+      root.uri_ = root.local_dir_ + "/store";
+      std::filesystem::create_directory(root.uri_, error);
+      if (error) return Status::IOError("creating ", root.uri_, ": ", error.message());
       break;
-    }
     case Backend::kS3: {
-      TESSERA_ASSIGN_OR_RETURN(RgwEndpoint endpoint, RgwServer::Get());  // exports AWS_*
-      (void)endpoint;
+      Result<RgwEndpoint> endpoint = RgwServer::Get();  // exports AWS_*
+      if (!endpoint.ok()) return endpoint.status();
       root.uri_ = "s3://tessera/tests/" + unique;
       break;
     }
@@ -71,39 +70,36 @@ Result<TestRoot> TestRoot::Make(Backend backend, std::string_view name) {
 }
 
 TestRoot::TestRoot(TestRoot&& other) noexcept
-    : backend_(other.backend_), uri_(std::move(other.uri_)), memory_(std::move(other.memory_)) {
+    : backend_(other.backend_),
+      uri_(std::move(other.uri_)),
+      local_dir_(std::move(other.local_dir_)),
+      memory_(std::move(other.memory_)) {
   other.uri_.clear();
+  other.local_dir_.clear();
 }
 
 TestRoot::~TestRoot() {
-  if (uri_.empty()) return;
-  switch (backend_) {
-    case Backend::kMemory:
-      break;  // goes with the file system
-    case Backend::kLocal: {
-      std::error_code error;
-      std::filesystem::remove_all(uri_, error);
-      break;
-    }
-    case Backend::kS3: {
-      // Best effort: the gateway is thrown away after the run anyway.
-      Result<io::FileSystem*> s3 = io::DefaultS3FileSystem();
-      if (s3.ok()) (void)(*s3)->DeleteDirRecursive(uri_);
-      break;
-    }
+  if (backend_ == Backend::kS3 && !uri_.empty()) {
+    // Best effort: the gateway is thrown away after the run anyway.
+    Result<io::FileSystem*> s3 = io::DefaultS3FileSystem();
+    if (s3.ok()) (void)(*s3)->DeleteDirRecursive(uri_);
+  }
+  if (!local_dir_.empty()) {
+    std::error_code error;
+    std::filesystem::remove_all(local_dir_, error);
   }
 }
 
 std::string TestRoot::Path(std::string_view name) const { return io::JoinPath(uri_, name); }
 
-Result<std::unique_ptr<io::FileSystem>> TestRoot::NewHostFileSystem(
-    const std::string& cache_dir) const {
+Result<std::unique_ptr<io::FileSystem>> TestRoot::NewHostFileSystem(std::string_view host) const {
   switch (backend_) {
     case Backend::kMemory:
       return Status::InvalidArgument("a memory file system cannot be shared with another host");
     case Backend::kLocal:
       return std::unique_ptr<io::FileSystem>();
     case Backend::kS3: {
+      const std::string cache_dir = local_dir_ + "/cache-" + std::string(host);
       io::S3Options options = io::S3Options::FromEnvironment();
       options.cache_dir = cache_dir;
       std::error_code error;

@@ -42,19 +42,23 @@ class TestRoot {
   const std::string& uri() const { return uri_; }
   /// uri() + "/" + name.
   std::string Path(std::string_view name) const;
+  /// A local directory for the test's own files (acknowledgement logs, reports, cache
+  /// directories), whatever the backend; removed with the root.
+  const std::string& local_dir() const { return local_dir_; }
   /// The file system to put into TableOptions::file_system: the memory file system for
   /// kMemory, nullptr (route by the URI) otherwise.
   io::FileSystem* file_system() const { return memory_.get(); }
   /// The file system a separate host would use, for a child process: for kS3 a new
-  /// S3FileSystem configured from the environment with its own cache directory `cache_dir`
-  /// (created), so that hosts share nothing but the bucket; nullptr for kLocal (the local
-  /// file system). Not for kMemory (a memory file system does not cross processes).
-  Result<std::unique_ptr<io::FileSystem>> NewHostFileSystem(const std::string& cache_dir) const;
+  /// S3FileSystem configured from the environment with its own cache directory (local_dir()/
+  /// "cache-" + host), so that hosts share nothing but the bucket; nullptr for kLocal (the
+  /// local file system). Not for kMemory (a memory file system does not cross processes).
+  Result<std::unique_ptr<io::FileSystem>> NewHostFileSystem(std::string_view host) const;
 
  private:
   TestRoot() = default;
   Backend backend_ = Backend::kLocal;
   std::string uri_;
+  std::string local_dir_;
   std::unique_ptr<io::FileSystem> memory_;
 };
 

@@ -1,5 +1,6 @@
-// End-to-end tests of `tessera ingest` (--watch --once, --stdin) and of `tessera demo`, driving
-// the real binary (path in $TESSERA_CLI) through the shell.
+// End-to-end tests of `tessera ingest` (--watch --once, --stdin), upsert/update and of
+// `tessera demo`, driving the real binary (path in $TESSERA_CLI) through the shell; the table
+// on local disk and on the S3 gateway (s3://..., the AWS_* environment reaches the binary).
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include "testing/backend_test.h"
 
 namespace tessera {
 namespace {
@@ -39,19 +42,15 @@ std::string Quote(const std::string& arg) {
   return out + "'";
 }
 
-class CliIngestTest : public ::testing::Test {
+class CliIngestTest : public test::BackendTest {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "tessera_cli_ingest_XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-    table_ = (dir_ / "table").string();
+    BackendTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    dir_ = root().local_dir();
+    table_ = root().Path("table");
     watch_ = dir_ / "in";
     fs::create_directories(watch_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
 
   // Run `tessera ARGS` with stdin from `input`.
@@ -86,7 +85,7 @@ class CliIngestTest : public ::testing::Test {
   std::string table_;
 };
 
-TEST_F(CliIngestTest, WatchOnceIngestsEachFileOnceAndQuarantinesBadOnes) {
+TEST_P(CliIngestTest, WatchOnceIngestsEachFileOnceAndQuarantinesBadOnes) {
   Ok({"create", table_, "--schema", "id:int64,vector:vector[3]"});
   std::ofstream(watch_ / "a.jsonl") << Rows(0, 4);
   std::ofstream(watch_ / "b.jsonl") << Rows(4, 4);
@@ -105,7 +104,7 @@ TEST_F(CliIngestTest, WatchOnceIngestsEachFileOnceAndQuarantinesBadOnes) {
   EXPECT_EQ(Ok({"count", table_}).out, "8\n");
 }
 
-TEST_F(CliIngestTest, StdinCommitsBatchesOfJsonLines) {
+TEST_P(CliIngestTest, StdinCommitsBatchesOfJsonLines) {
   Ok({"create", table_, "--schema", "id:int64,vector:vector[3]"});
   const CliRun run = Ok({"ingest", table_, "--stdin", "--max-rows-per-batch", "5"}, Rows(0, 12));
   EXPECT_NE(run.out.find("batch 0: 0 files, 5 rows"), std::string::npos) << run.out;
@@ -117,7 +116,7 @@ TEST_F(CliIngestTest, StdinCommitsBatchesOfJsonLines) {
   EXPECT_EQ(Ok({"count", table_}).out, "12\n");
 }
 
-TEST_F(CliIngestTest, BadArgumentsAreUsageErrors) {
+TEST_P(CliIngestTest, BadArgumentsAreUsageErrors) {
   Ok({"create", table_, "--schema", "id:int64,vector:vector[3]"});
   EXPECT_EQ(Tessera({"ingest", table_}).exit_code, 1);
   EXPECT_EQ(Tessera({"ingest", table_, "--stdin", "--watch", watch_.string()}).exit_code, 1);
@@ -128,7 +127,7 @@ TEST_F(CliIngestTest, BadArgumentsAreUsageErrors) {
   EXPECT_NE(missing.err.find("is not a directory"), std::string::npos) << missing.err;
 }
 
-TEST_F(CliIngestTest, UpsertAndUpdate) {
+TEST_P(CliIngestTest, UpsertAndUpdate) {
   Ok({"create", table_, "--schema", "id:int64,vector:vector[3],text:utf8"});
   std::ofstream(dir_ / "first.jsonl") << Rows(0, 5);
   Ok({"add", table_, (dir_ / "first.jsonl").string()});
@@ -161,8 +160,13 @@ TEST_F(CliIngestTest, UpsertAndUpdate) {
   EXPECT_EQ(Ok({"count", table_}).out, "6\n");
 }
 
+INSTANTIATE_TEST_SUITE_P(Backends, CliIngestTest, test::LocalAndS3(), test::BackendParamName);
+
+// The demo runs on a local directory (its CSV, chart and logs beside the table).
+class CliDemoTest : public CliIngestTest {};
+
 // The README's main job, small: every stage runs and the numbers come out.
-TEST_F(CliIngestTest, DemoRunsThePipelineEndToEnd) {
+TEST_P(CliDemoTest, DemoRunsThePipelineEndToEnd) {
   if (!fs::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")) {
     if (std::getenv("CI") != nullptr) FAIL() << "dataset-fashion-mnist is not installed";
     GTEST_SKIP() << "dataset-fashion-mnist not installed";
@@ -181,6 +185,9 @@ TEST_F(CliIngestTest, DemoRunsThePipelineEndToEnd) {
   EXPECT_TRUE(csv.starts_with("mode,t_s,rows,fragments,unindexed_rows,")) << csv;
   EXPECT_NE(ReadAll(fs::path(demo) / "maintain.log").find("run 1 at "), std::string::npos);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, CliDemoTest, ::testing::Values(test::Backend::kLocal),
+                         test::BackendParamName);
 
 }  // namespace
 }  // namespace tessera

@@ -1,6 +1,7 @@
 // End-to-end tests of the maintenance commands of the `tessera` tool (compact, cleanup,
 // optimize, stats, health, history, metrics, maintain): each test drives the real binary
-// (path in $TESSERA_CLI) in a fresh temporary directory.
+// (path in $TESSERA_CLI) on a table in a fresh temporary directory and on the S3 gateway
+// (s3://..., the AWS_* environment the test exports reaches the binary).
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -18,6 +19,9 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "io/file_system.h"
+#include "testing/backend_test.h"
 
 namespace tessera {
 namespace {
@@ -150,25 +154,24 @@ void WriteFile(const fs::path& path, const std::string& contents) {
   out << contents;
 }
 
-size_t CountFiles(const fs::path& dir) {
-  if (!fs::exists(dir)) return 0;
-  return static_cast<size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+// The number of files in directory `dir` of a table, on local disk or the object store.
+size_t CountFiles(const std::string& dir) {
+  auto fs = io::FileSystemFor(dir, nullptr);
+  if (!fs.ok()) return 0;
+  auto entries = (*fs)->ListDir(dir);
+  return entries.ok() ? entries->size() : 0;
 }
 
-class CliMaintenanceTest : public testing::Test {
+class CliMaintenanceTest : public test::BackendTest {
  protected:
   static constexpr int kRowsPerFile = 20;
 
   void SetUp() override {
     ASSERT_TRUE(fs::exists(CliPath())) << "no tessera binary at " << CliPath();
-    std::string pattern = (fs::temp_directory_path() / "tessera_cli_maint_XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-    table_ = (dir_ / "table").string();
-  }
-  void TearDown() override {
-    std::error_code ec;
-    if (!dir_.empty()) fs::remove_all(dir_, ec);
+    BackendTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    dir_ = root().local_dir();
+    table_ = root().Path("table");
   }
 
   CliRun Ok(const std::vector<std::string>& args) {
@@ -209,7 +212,7 @@ class CliMaintenanceTest : public testing::Test {
   int64_t next_id_ = 0;
 };
 
-TEST_F(CliMaintenanceTest, CompactMergesFragmentsAndKeepsRowIds) {
+TEST_P(CliMaintenanceTest, CompactMergesFragmentsAndKeepsRowIds) {
   CreateWithFiles(12);
   EXPECT_EQ(Stats()["fragments"], 12);
   const std::string count = Ok({"count", table_}).out;
@@ -229,7 +232,7 @@ TEST_F(CliMaintenanceTest, CompactMergesFragmentsAndKeepsRowIds) {
   EXPECT_EQ(Ok({"compact", table_, "--target-rows", "1000"}).out, "nothing to compact\n");
 }
 
-TEST_F(CliMaintenanceTest, AddBackpressureWarnsWhenMaintenanceIsBehind) {
+TEST_P(CliMaintenanceTest, AddBackpressureWarnsWhenMaintenanceIsBehind) {
   CreateWithFiles(2);
   const fs::path path = dir_ / "more.jsonl";
   WriteFile(path, "{\"id\": 1000, \"vector\": [1, 2, 3, 4]}\n");
@@ -247,7 +250,7 @@ TEST_F(CliMaintenanceTest, AddBackpressureWarnsWhenMaintenanceIsBehind) {
   EXPECT_EQ(Ok({"count", table_}).out, "42\n");
 }
 
-TEST_F(CliMaintenanceTest, CompactMaterializesDeletedRows) {
+TEST_P(CliMaintenanceTest, CompactMaterializesDeletedRows) {
   CreateWithFiles(2);
   Ok({"delete", table_, "--where", "id < 10"});
   const CliRun run = Ok({"compact", table_, "--target-rows", "10", "--materialize-threshold", "0.2",
@@ -257,10 +260,10 @@ TEST_F(CliMaintenanceTest, CompactMaterializesDeletedRows) {
   EXPECT_EQ(Ok({"count", table_}).out, "30\n");
 }
 
-TEST_F(CliMaintenanceTest, CleanupRemovesOldVersionsAndFiles) {
+TEST_P(CliMaintenanceTest, CleanupRemovesOldVersionsAndFiles) {
   CreateWithFiles(12);
   Ok({"compact", table_, "--target-rows", "1000"});
-  const fs::path data = fs::path(table_) / "data";
+  const std::string data = table_ + "/data";
   EXPECT_EQ(CountFiles(data), 13u);
   EXPECT_EQ(Lines(Ok({"versions", table_}).out).size(), 15u);  // header + 14
 
@@ -287,7 +290,7 @@ TEST_F(CliMaintenanceTest, CleanupRemovesOldVersionsAndFiles) {
   EXPECT_EQ(Ok({"count", table_}).out, "240\n");
 }
 
-TEST_F(CliMaintenanceTest, OptimizeCompactsIndexesAndCleansUp) {
+TEST_P(CliMaintenanceTest, OptimizeCompactsIndexesAndCleansUp) {
   CreateWithFiles(12);
   CliRun run = RunCli({"index", "create", table_, "--type", "IVF_FLAT", "--num-partitions", "2"});
   ASSERT_EQ(run.exit_code, 0) << Describe(run);
@@ -317,7 +320,7 @@ TEST_F(CliMaintenanceTest, OptimizeCompactsIndexesAndCleansUp) {
       << run.out;
 }
 
-TEST_F(CliMaintenanceTest, StatsHealthHistoryAndMetrics) {
+TEST_P(CliMaintenanceTest, StatsHealthHistoryAndMetrics) {
   CreateWithFiles(4);
   const Json stats = Stats();
   for (const char* key : {"version", "rows", "deleted_rows", "fragments", "small_fragments",
@@ -377,7 +380,7 @@ TEST_F(CliMaintenanceTest, StatsHealthHistoryAndMetrics) {
 }
 
 // The Prometheus exposition is checked by Prometheus' own linter (Debian's prometheus package).
-TEST_F(CliMaintenanceTest, MetricsPassPromtool) {
+TEST_P(CliMaintenanceTest, MetricsPassPromtool) {
   if (std::system("command -v promtool >/dev/null 2>&1") != 0) {
     if (std::getenv("CI") != nullptr) FAIL() << "promtool (package prometheus) is not installed";
     GTEST_SKIP() << "promtool not installed";
@@ -399,7 +402,7 @@ TEST_F(CliMaintenanceTest, MetricsPassPromtool) {
   EXPECT_EQ(status, 0) << text << "\n" << metrics;
 }
 
-TEST_F(CliMaintenanceTest, MaintainOnceAndMaxRuns) {
+TEST_P(CliMaintenanceTest, MaintainOnceAndMaxRuns) {
   CreateWithFiles(6);
   CliRun run = Ok({"maintain", table_, "--once", "--target-rows", "1000", "--older-than", "0",
                    "--delete-unverified"});
@@ -424,7 +427,7 @@ TEST_F(CliMaintenanceTest, MaintainOnceAndMaxRuns) {
   EXPECT_EQ(Ok({"count", table_}).out, std::to_string(8 * kRowsPerFile) + "\n");
 }
 
-TEST_F(CliMaintenanceTest, OptimizeRunsOneStepWhenAsked) {
+TEST_P(CliMaintenanceTest, OptimizeRunsOneStepWhenAsked) {
   CreateWithFiles(4);
   CliRun run = Ok({"optimize", table_, "--compact-only", "--target-rows", "1000"});
   std::vector<std::string> lines = Lines(run.out);
@@ -447,7 +450,7 @@ TEST_F(CliMaintenanceTest, OptimizeRunsOneStepWhenAsked) {
   EXPECT_EQ(Ok({"count", table_}).out, "80\n");
 }
 
-TEST_F(CliMaintenanceTest, StatsWatchPrintsUntilSigterm) {
+TEST_P(CliMaintenanceTest, StatsWatchPrintsUntilSigterm) {
   CreateWithFiles(2);
   CliProcess process = Spawn({"stats", table_, "--json", "--watch", "50ms"});
   ASSERT_GT(process.pid, 0);
@@ -463,7 +466,7 @@ TEST_F(CliMaintenanceTest, StatsWatchPrintsUntilSigterm) {
   EXPECT_EQ(Json::parse(lines[0])["rows"], 2 * kRowsPerFile);
 }
 
-TEST_F(CliMaintenanceTest, MaintainStopsOnSigterm) {
+TEST_P(CliMaintenanceTest, MaintainStopsOnSigterm) {
   CreateWithFiles(3);
   CliProcess process = Spawn({"maintain", table_, "--interval", "1h"});
   ASSERT_GT(process.pid, 0);
@@ -483,7 +486,7 @@ TEST_F(CliMaintenanceTest, MaintainStopsOnSigterm) {
   EXPECT_EQ(run.err, "");
 }
 
-TEST_F(CliMaintenanceTest, BadArgumentsAreUsageErrors) {
+TEST_P(CliMaintenanceTest, BadArgumentsAreUsageErrors) {
   CreateWithFiles(1);
   ExpectError(RunCli({"cleanup", table_, "--older-than", "5x"}), 1, "--older-than");
   ExpectError(RunCli({"cleanup", table_, "--older-than", "10"}), 1, "--older-than");
@@ -515,11 +518,11 @@ TEST_F(CliMaintenanceTest, BadArgumentsAreUsageErrors) {
       1, "same flag");
   ExpectError(RunCli({"maintain", table_, "--interval", "1s", "--max-runs", "0"}), 1, "--max-runs");
   // A failed operation is exit 2.
-  ExpectError(RunCli({"compact", (dir_ / "missing").string()}), 2, "");
-  ExpectError(RunCli({"maintain", (dir_ / "missing").string(), "--once"}), 2, "");
+  ExpectError(RunCli({"compact", root().Path("missing")}), 2, "");
+  ExpectError(RunCli({"maintain", root().Path("missing"), "--once"}), 2, "");
 }
 
-TEST_F(CliMaintenanceTest, HelpListsCommandsAndExitCodes) {
+TEST_P(CliMaintenanceTest, HelpListsCommandsAndExitCodes) {
   const std::string help = Ok({"--help"}).out;
   for (const char* command :
        {"compact", "cleanup", "optimize", "stats", "health", "history", "metrics", "maintain"}) {
@@ -532,6 +535,8 @@ TEST_F(CliMaintenanceTest, HelpListsCommandsAndExitCodes) {
   EXPECT_NE(maintain.find("--once"), std::string::npos) << maintain;
   EXPECT_NE(maintain.find("--older-than"), std::string::npos) << maintain;
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, CliMaintenanceTest, test::LocalAndS3(), test::BackendParamName);
 
 }  // namespace
 }  // namespace tessera

@@ -1,4 +1,5 @@
-// Appends and deletes from several processes at once never lose or duplicate a row.
+// Appends and deletes from several processes at once never lose or duplicate a row, on local
+// disk and on the S3 gateway (each process a separate host with its own cache).
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -7,6 +8,7 @@
 #include <map>
 
 #include "tessera/table.h"
+#include "testing/backend_test.h"
 
 namespace tessera {
 namespace {
@@ -26,9 +28,10 @@ RecordBatch MakeBatch(int writer, int64_t first_id, int64_t n) {
   return builder.Finish().value();
 }
 
-TEST(MultiProcessWritersTest, ConcurrentAppendsAndDeletesFromProcesses) {
-  const std::string dir = ::testing::TempDir() + "tessera_mp_" + std::to_string(getpid());
-  std::filesystem::remove_all(dir);
+class MultiProcessWritersTest : public test::BackendTest {};
+
+TEST_P(MultiProcessWritersTest, ConcurrentAppendsAndDeletesFromProcesses) {
+  const std::string dir = root().Path("table");
   ASSERT_TRUE(Table::Create(dir, TestSchema()).ok());
   constexpr int kWriters = 4;
   constexpr int kAdds = 20;
@@ -38,7 +41,7 @@ TEST(MultiProcessWritersTest, ConcurrentAppendsAndDeletesFromProcesses) {
     const pid_t pid = fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
-      auto table = Table::Open(dir);
+      auto table = Table::Open(dir, test::HostOptions(root(), "writer" + std::to_string(writer)));
       if (!table.ok()) _exit(3);
       for (int i = 0; i < kAdds; ++i) {
         const int64_t first = (writer * kAdds + i) * kRows;
@@ -72,8 +75,10 @@ TEST(MultiProcessWritersTest, ConcurrentAppendsAndDeletesFromProcesses) {
     EXPECT_EQ(ids[id], id % kRows == 0 ? 0 : 1) << id;
   }
   for (const auto& [row_id, count] : row_ids) EXPECT_EQ(count, 1) << row_id;
-  std::filesystem::remove_all(dir);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, MultiProcessWritersTest, test::LocalAndS3(),
+                         test::BackendParamName);
 
 }  // namespace
 }  // namespace tessera

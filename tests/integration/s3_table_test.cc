@@ -4,7 +4,9 @@
 // installed, except under CI.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <set>
 #include <thread>
 
@@ -142,6 +144,88 @@ TEST_F(S3TableTest, OpeningTheLatestVersionCostsFewRequests) {
               static_cast<long long>(after.get - before.get));
   EXPECT_EQ(opened->version().value(), 31u);
   EXPECT_LE(requests, 6);
+}
+
+// Cleanup on the object store judges age by the objects' LastModified times: versions and
+// unreferenced files older than the limits go, a younger orphan (a slow writer's file about to
+// be committed) stays.
+TEST_F(S3TableTest, CleanupJudgesAgeByObjectTimestamps) {
+  auto table = Table::Create(uri_, TestSchema()).value();
+  ASSERT_TRUE(table->Add(Rows(0, 10, "a")).ok());  // version 2
+  const std::string old_orphan = uri_ + "/data/orphan-old.arrow";
+  const std::string young_orphan = uri_ + "/data/orphan-young.arrow";
+  ASSERT_TRUE(S3()->PutObject(old_orphan, "left by a writer that died").ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(3000));
+  ASSERT_TRUE(table->Add(Rows(10, 20, "b")).ok());  // version 3
+  ASSERT_TRUE(S3()->PutObject(young_orphan, "a slow writer's file").ok());
+
+  CleanupOptions cleanup;
+  cleanup.older_than_seconds = 2;
+  cleanup.grace_period_seconds = 2;
+  const CleanupResult result = table->CleanupOldVersions(cleanup).value();
+  EXPECT_EQ(result.versions_removed, 2);  // 1 and 2: older than 2 s and not the latest
+  EXPECT_EQ(result.files_kept_in_grace, 1);
+  EXPECT_FALSE(S3()->Exists(old_orphan).value());
+  EXPECT_TRUE(S3()->Exists(young_orphan).value());
+  std::vector<uint64_t> kept;
+  const std::vector<VersionInfo> versions = table->ListVersions().value();
+  for (const VersionInfo& info : versions) kept.push_back(info.version);
+  EXPECT_EQ(kept, std::vector<uint64_t>{3});
+  EXPECT_EQ(Ids(Table::Open(uri_).value().get()).size(), 20u);
+}
+
+// The cache's rule of what never changes (s3_file_system.cc) must match the table's layout:
+// every data file, deletion file, index segment and manifest of a real table is served from
+// the cache the second time, and nothing else (hints, tags) ever is.
+TEST_F(S3TableTest, EveryImmutableFileOfATableIsCachedAndNothingElse) {
+  auto table = Table::Create(uri_, TestSchema()).value();
+  ASSERT_TRUE(table->Add(Rows(0, 300, "a")).ok());
+  ASSERT_TRUE(table->DeleteRows("id < 10").ok());
+  IndexConfig config;
+  config.num_partitions = 2;
+  ASSERT_TRUE(table->CreateIndex("vector", config).ok());
+  IndexConfig btree;
+  btree.type = "BTREE";
+  ASSERT_TRUE(table->CreateIndex("id", btree).ok());
+  ASSERT_TRUE(table->Add(Rows(300, 350, "b")).ok());
+  ASSERT_TRUE(table->CreateTag("t", 2).ok());
+
+  const std::string cache_dir = ::testing::TempDir() + "tessera-s3-layout-cache";
+  std::filesystem::remove_all(cache_dir);
+  io::S3Options options = S3()->options();
+  options.cache_dir = cache_dir;
+  auto cached = io::S3FileSystem::Create(options).value();
+  std::vector<std::string> pending = {uri_};
+  int immutable = 0, mutable_files = 0;
+  std::set<std::string> kinds;
+  while (!pending.empty()) {
+    const std::string dir = pending.back();
+    pending.pop_back();
+    Result<std::vector<io::FileInfo>> entries = cached->ListDir(dir);
+    ASSERT_TRUE(entries.ok()) << entries.status();
+    for (const io::FileInfo& entry : *entries) {
+      const std::string path = dir + "/" + entry.name;
+      if (entry.is_dir) {
+        pending.push_back(path);
+        continue;
+      }
+      const std::string relative = path.substr(uri_.size() + 1);
+      const std::string top = relative.substr(0, relative.find('/'));
+      const bool should_cache = top == "data" || top == "deletions" || top == "indices" ||
+                                (top == "_versions" && relative.ends_with(".manifest"));
+      ASSERT_TRUE(cached->ReadFile(path).ok()) << path;
+      const io::S3Counters before = cached->counters();
+      ASSERT_TRUE(cached->ReadFile(path).ok()) << path;
+      const bool was_cached = cached->counters().get == before.get;
+      EXPECT_EQ(was_cached, should_cache) << relative;
+      (should_cache ? immutable : mutable_files) += 1;
+      kinds.insert(top);
+    }
+  }
+  EXPECT_EQ(kinds, (std::set<std::string>{"_latest_version", "_versions", "data", "deletions",
+                                          "indices", "_tags"}));
+  std::printf("%d immutable files cached, %d mutable ones not\n", immutable, mutable_files);
+  std::filesystem::remove_all(cache_dir);
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // Several processes upsert overlapping sets of new and existing keys into one table at the same
 // time (the case where LanceDB's merge_insert can insert a new key twice), while another
 // process reads. Every version a reader sees holds each key at most once, and the table ends
-// with exactly one row per key, holding a value one of the writers wrote.
+// with exactly one row per key, holding a value one of the writers wrote. On local disk and on
+// the S3 gateway (each process a separate host with its own cache).
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <string>
 
 #include "tessera/table.h"
+#include "testing/backend_test.h"
 
 namespace tessera {
 namespace {
@@ -27,8 +29,8 @@ Schema TestSchema() {
 }
 
 // Child: upsert random key sets; exit 0 when every upsert succeeded.
-[[noreturn]] void Writer(const std::string& dir, int writer) {
-  auto table = Table::Open(dir);
+[[noreturn]] void Writer(const test::TestRoot& root, const std::string& dir, int writer) {
+  auto table = Table::Open(dir, test::HostOptions(root, "writer" + std::to_string(writer)));
   if (!table.ok()) _exit(3);
   std::mt19937 rng(writer * 7919 + 1);
   UpsertOptions on;
@@ -56,8 +58,9 @@ Schema TestSchema() {
 
 // Child: read until the writers are done (signalled by a file); exit 0 if no version it saw
 // held a key twice.
-[[noreturn]] void Reader(const std::string& dir, const std::string& done_file) {
-  auto table = Table::Open(dir);
+[[noreturn]] void Reader(const test::TestRoot& root, const std::string& dir,
+                         const std::string& done_file) {
+  auto table = Table::Open(dir, test::HostOptions(root, "reader"));
   if (!table.ok()) _exit(3);
   ScanOptions scan;
   scan.columns = {"id"};
@@ -78,13 +81,11 @@ Schema TestSchema() {
   _exit(0);
 }
 
-TEST(UpsertConcurrencyTest, ProcessesUpsertingTheSameKeysEndWithOneRowPerKey) {
-  const std::string root =
-      ::testing::TempDir() + "tessera_upsert_procs_" + std::to_string(getpid());
-  std::filesystem::remove_all(root);
-  std::filesystem::create_directories(root);
-  const std::string dir = root + "/table";
-  const std::string done_file = root + "/writers_done";
+class UpsertConcurrencyTest : public test::BackendTest {};
+
+TEST_P(UpsertConcurrencyTest, ProcessesUpsertingTheSameKeysEndWithOneRowPerKey) {
+  const std::string dir = root().Path("table");
+  const std::string done_file = root().local_dir() + "/writers_done";
   {
     // Half the keys exist before, half are new to every writer.
     RecordBatchBuilder builder(TestSchema());
@@ -97,11 +98,11 @@ TEST(UpsertConcurrencyTest, ProcessesUpsertingTheSameKeysEndWithOneRowPerKey) {
   std::vector<pid_t> writers;
   for (int w = 0; w < kWriters; ++w) {
     const pid_t pid = fork();
-    if (pid == 0) Writer(dir, w);
+    if (pid == 0) Writer(root(), dir, w);
     writers.push_back(pid);
   }
   const pid_t reader = fork();
-  if (reader == 0) Reader(dir, done_file);
+  if (reader == 0) Reader(root(), dir, done_file);
   for (pid_t pid : writers) {
     int status = 0;
     waitpid(pid, &status, 0);
@@ -125,8 +126,10 @@ TEST(UpsertConcurrencyTest, ProcessesUpsertingTheSameKeysEndWithOneRowPerKey) {
   for (const auto& [key, writer] : by_key) {
     EXPECT_TRUE(writer == "initial" || (writer.size() == 2 && writer[0] == 'w')) << writer;
   }
-  std::filesystem::remove_all(root);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, UpsertConcurrencyTest, test::LocalAndS3(),
+                         test::BackendParamName);
 
 }  // namespace
 }  // namespace tessera
