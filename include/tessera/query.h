@@ -53,13 +53,19 @@ struct IndexInfo {
   int64_t size_bytes = 0;
 };
 
+/// optimize_indices runs in two commits: first the unindexed tail of every index becomes a new
+/// segment (an IVF_HNSW_SQ tail of fewer than 32,768 rows without graphs: the IVF_SQ layout,
+/// built in about a second), then segments are merged (below). A long merge never holds back
+/// the tail's commit.
 struct OptimizeIndicesResult {
-  uint64_t version = 0;  ///< 0 when nothing was committed
+  uint64_t version = 0;  ///< the last version committed; 0 when nothing was committed
   int64_t segments_added = 0;
   int64_t rows_indexed = 0;  ///< tail rows plus the rows of merged segments
-  /// Segments folded into the new one: once an index would have more than 16 segments, the
-  /// lowest size tier holding two or more segments (tiers: powers of 4 rows) is merged with the
-  /// tail (same centroids, no retraining), as an LSM tree merges runs of similar size.
+  /// Segments folded into a new one: once an index would have more than 16 segments, the
+  /// lowest size tier holding two or more segments (tiers: powers of 4 rows) is merged (same
+  /// centroids, no retraining), as an LSM tree merges runs of similar size; otherwise an
+  /// IVF_HNSW_SQ index's graph-less segments, once they hold 32,768 rows together, are merged
+  /// into one with graphs.
   int64_t segments_merged = 0;
   /// Indices rebuilt from scratch (new centroids, same type and parameters) because more than
   /// 20% of the rows they had indexed were deleted, or because their largest partition holds

@@ -98,17 +98,31 @@ Result<std::unique_ptr<IvfHnswSqIndex>> IvfHnswSqIndex::Build(const IndexBuildOp
 Result<std::unique_ptr<IvfHnswSqIndex>> IvfHnswSqIndex::BuildWithSameModel(
     std::span<const float> vectors, std::span<const uint64_t> row_ids,
     const ProgressCallback& progress, int num_threads) const {
+  return BuildWithSameModelAs(type_, hnsw_params_, vectors, row_ids, progress, num_threads);
+}
+
+Result<std::unique_ptr<IvfHnswSqIndex>> IvfHnswSqIndex::BuildWithSameModelAs(
+    IndexType type, const HnswParams& hnsw, std::span<const float> vectors,
+    std::span<const uint64_t> row_ids, const ProgressCallback& progress, int num_threads) const {
+  const auto partitioned = [](IndexType t) {
+    return t == IndexType::kIvfHnswSq || t == IndexType::kIvfSq;
+  };
+  if (type != type_ && !(partitioned(type) && partitioned(type_))) {
+    return Status::InvalidArgument(
+        "a segment sharing an index's model must be of its type, or "
+        "IVF_SQ / IVF_HNSW_SQ for either");
+  }
   IndexBuildOptions options;
-  options.type = type_;
+  options.type = type;
   options.metric = metric_;
-  options.m = hnsw_params_.m;
-  options.ef_construction = hnsw_params_.ef_construction;
+  options.m = hnsw.m;
+  options.ef_construction = hnsw.ef_construction;
   TESSERA_ASSIGN_OR_RETURN(IvfBuildInput input,
                            PrepareIvfBuild(options, vectors, dim(), row_ids, 1));
   auto index = std::unique_ptr<IvfHnswSqIndex>(new IvfHnswSqIndex());
-  index->type_ = type_;
+  index->type_ = type;
   index->metric_ = metric_;
-  index->hnsw_params_ = hnsw_params_;
+  index->hnsw_params_ = hnsw;
   index->model_ = model_;
   index->quantizer_ = quantizer_;
   TESSERA_RETURN_IF_ERROR(index->Populate(input.vectors, row_ids, progress, 0.0, num_threads));

@@ -38,6 +38,14 @@ class IvfHnswSqIndex final : public VectorIndex {
                                                              const ProgressCallback& progress,
                                                              int num_threads) const;
 
+  // As BuildWithSameModel, but of `type`: kIvfHnswSq (graphs with parameters `hnsw`) or kIvfSq
+  // (no graphs); HNSW only as HNSW. optimize_indices indexes a small tail as a graph-less segment
+  // (a probed partition is scanned in full; ~100x cheaper to build) and later merges such segments
+  // into one with graphs. Errors: kInvalidArgument for another type; as Build().
+  Result<std::unique_ptr<IvfHnswSqIndex>> BuildWithSameModelAs(
+      IndexType type, const HnswParams& hnsw, std::span<const float> vectors,
+      std::span<const uint64_t> row_ids, const ProgressCallback& progress, int num_threads) const;
+
   // Decode a payload written by AppendPayload(). Errors: kCorruption.
   static Result<std::unique_ptr<IvfHnswSqIndex>> FromPayload(IndexType type, Metric metric,
                                                              int32_t dim, std::string_view payload);
@@ -58,6 +66,8 @@ class IvfHnswSqIndex final : public VectorIndex {
   void AppendPayload(std::string* out) const override;
 
   const IvfModel& model() const { return model_; }
+  // Graph parameters (stored in every payload, with graphs or not).
+  const HnswParams& hnsw_params() const { return hnsw_params_; }
   const ScalarQuantizer& quantizer() const { return quantizer_; }
   const PartitionLists<uint8_t>& lists() const { return lists_; }
   // Empty for IVF_SQ.

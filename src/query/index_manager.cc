@@ -25,6 +25,33 @@ constexpr int64_t kMaxSegmentsPerIndex = 16;
 // deleted.
 constexpr double kRetrainDeletedFraction = 0.2;
 
+// optimize_indices builds an IVF_HNSW_SQ segment of fewer rows than this without graphs (the
+// IVF_SQ layout: the index's partitions and SQ8 codes; a probed partition is scanned in full),
+// ~100x cheaper to build than graphs, so that a streaming tail is indexed within seconds
+// instead of waiting tens of seconds for graph construction while it grows (the streaming
+// benchmark's adaptive run: indexing a 50k-row 768-d tail took ~35 s). Graph-less segments are
+// merged into one with graphs once they hold this many rows together. A query scans about
+// nprobes / partitions of a graph-less segment's rows as SQ8 codes: at this size ~1 ms.
+constexpr int64_t kGraphMinRows = 32768;
+
+// params_json marks a graph-less segment of an IVF_HNSW_SQ index.
+constexpr char kGraphsParam[] = "graphs";
+
+bool IsGraphless(const format::IndexSegmentMeta& segment) {
+  if (segment.index_type != "IVF_HNSW_SQ") return false;
+  const auto params = nlohmann::json::parse(segment.params_json, nullptr, false);
+  return params.is_object() && params.contains(kGraphsParam) && params[kGraphsParam] == false;
+}
+
+// The index's parameters, marked graph-less or not.
+std::string SegmentParams(const std::string& index_params, bool graphless) {
+  auto params = nlohmann::json::parse(index_params, nullptr, false);
+  if (!params.is_object()) return index_params;
+  params.erase(kGraphsParam);
+  if (graphless) params[kGraphsParam] = false;
+  return params.dump();
+}
+
 // optimize_indices retrains an index whose largest partition holds more than this many times
 // the mean partition size (and at least 1,000 rows).
 constexpr double kRetrainImbalance = 4.0;
@@ -387,148 +414,177 @@ Result<OptimizeIndicesResult> Table::OptimizeIndices() {
       ++result.indices_retrained;
     }
   }
-  TESSERA_ASSIGN_OR_RETURN(auto snapshot, CurrentSnapshot());
-  std::vector<std::string> names;
-  for (const auto& segment : snapshot->manifest().index_segments) {
-    if (std::find(names.begin(), names.end(), segment.index_name) == names.end()) {
-      names.push_back(segment.index_name);
-    }
-  }
-  std::vector<format::IndexSegmentMeta> added;
-  std::set<std::string> merged_paths;  // segments replaced by the merged one
-  for (const std::string& name : names) {
-    auto segments = SegmentsOf(snapshot->manifest(), name, "");
-    const format::IndexSegmentMeta& first = *segments.front();
-    const int column_index = snapshot->schema().FieldIndex(first.column);
-    if (column_index < 0) continue;
-    // Too many segments (each one is a graph search per query): fold some into one new segment
-    // with the tail (same centroids and quantizer), size-tiered as in an LSM tree: segments
-    // fall into tiers by size (powers of 4 rows), and the lowest tier holding two or more is
-    // merged whole (or, if every tier holds one, the two smallest segments). A run then
-    // re-indexes segments of similar size, never the whole index, and a row is re-indexed
-    // O(log n) times. (Folding every segment but the largest made 70-90 s optimize runs at
-    // 500k rows in the streaming benchmark, during which the tail grew to 200k rows.)
-    std::vector<const format::IndexSegmentMeta*> kept = segments;
-    std::vector<const format::IndexSegmentMeta*> merged;
-    if (static_cast<int64_t>(segments.size()) + 1 > kMaxSegmentsPerIndex) {
-      std::map<int, std::vector<const format::IndexSegmentMeta*>> tiers;
-      for (const auto* segment : segments) {
-        const int tier = static_cast<int>(
-            std::log(static_cast<double>(std::max<int64_t>(segment->num_rows, 1))) / std::log(4.0));
-        tiers[tier].push_back(segment);
-      }
-      for (const auto& [tier, members] : tiers) {
-        if (members.size() >= 2) {
-          merged = members;
-          break;
-        }
-      }
-      if (merged.empty()) {
-        std::vector<const format::IndexSegmentMeta*> by_size = segments;
-        std::stable_sort(by_size.begin(), by_size.end(),
-                         [](const auto* a, const auto* b) { return a->num_rows < b->num_rows; });
-        merged = {by_size[0], by_size[1]};
-      }
-      kept.clear();
-      for (const auto* segment : segments) {
-        if (std::find(merged.begin(), merged.end(), segment) == merged.end()) {
-          kept.push_back(segment);
-        }
+  // Two passes, two commits: first the tail of every index becomes a segment (cheap when it is
+  // graph-less), then segments are merged. A long merge never holds back the tail's commit.
+  auto pass = [&](bool merge_pass) -> Status {
+    TESSERA_ASSIGN_OR_RETURN(auto snapshot, CurrentSnapshot());
+    std::vector<std::string> names;
+    for (const auto& segment : snapshot->manifest().index_segments) {
+      if (std::find(names.begin(), names.end(), segment.index_name) == names.end()) {
+        names.push_back(segment.index_name);
       }
     }
-    const std::vector<format::RowIdRange> covered = CoveredRanges(kept);
-    if (table::IsScalarIndexType(first.index_type)) {  // a key index: its tail as a segment
-      std::vector<format::RowIdRange> tail;
-      TESSERA_ASSIGN_OR_RETURN(
-          table::KeyIndex keys,
-          table::BuildKeyIndex(internal_store(), *snapshot, column_index, &covered, &tail));
-      if (keys.num_rows() == 0) continue;
+    std::vector<format::IndexSegmentMeta> added;
+    std::set<std::string> merged_paths;  // segments replaced by the merged one
+    int64_t segments_merged = 0, rows_indexed = 0;
+    for (const std::string& name : names) {
+      auto segments = SegmentsOf(snapshot->manifest(), name, "");
+      const format::IndexSegmentMeta& first = *segments.front();
+      const int column_index = snapshot->schema().FieldIndex(first.column);
+      if (column_index < 0) continue;
+      // The merge pass folds some segments into one new segment with the tail (same centroids
+      // and quantizer). Too many segments (each one is a graph search per query): size-tiered as
+      // in an LSM tree: segments fall into tiers by size (powers of 4 rows), and the lowest tier
+      // holding two or more is merged whole (or, if every tier holds one, the two smallest
+      // segments). A run then re-indexes segments of similar size, never the whole index, and a
+      // row is re-indexed O(log n) times. (Folding every segment but the largest made 70-90 s
+      // optimize runs at 500k rows in the streaming benchmark, during which the tail grew to 200k
+      // rows.) Otherwise graph-less segments holding kGraphMinRows rows together are merged into
+      // one with graphs.
+      std::vector<const format::IndexSegmentMeta*> kept = segments;
+      std::vector<const format::IndexSegmentMeta*> merged;
+      if (merge_pass && static_cast<int64_t>(segments.size()) + 1 > kMaxSegmentsPerIndex) {
+        std::map<int, std::vector<const format::IndexSegmentMeta*>> tiers;
+        for (const auto* segment : segments) {
+          const int tier = static_cast<int>(
+              std::log(static_cast<double>(std::max<int64_t>(segment->num_rows, 1))) /
+              std::log(4.0));
+          tiers[tier].push_back(segment);
+        }
+        for (const auto& [tier, members] : tiers) {
+          if (members.size() >= 2) {
+            merged = members;
+            break;
+          }
+        }
+        if (merged.empty()) {
+          std::vector<const format::IndexSegmentMeta*> by_size = segments;
+          std::stable_sort(by_size.begin(), by_size.end(),
+                           [](const auto* a, const auto* b) { return a->num_rows < b->num_rows; });
+          merged = {by_size[0], by_size[1]};
+        }
+      } else if (merge_pass) {
+        int64_t graphless_rows = 0;
+        for (const auto* segment : segments) {
+          if (!IsGraphless(*segment)) continue;
+          merged.push_back(segment);
+          graphless_rows += segment->num_rows;
+        }
+        if (merged.size() < 2 || graphless_rows < kGraphMinRows) merged.clear();
+      }
+      if (merge_pass && merged.empty()) continue;  // the tail waits for the next run
+      if (!merged.empty()) {
+        kept.clear();
+        for (const auto* segment : segments) {
+          if (std::find(merged.begin(), merged.end(), segment) == merged.end()) {
+            kept.push_back(segment);
+          }
+        }
+      }
+      const std::vector<format::RowIdRange> covered = CoveredRanges(kept);
+      if (table::IsScalarIndexType(first.index_type)) {  // a key index: its tail as a segment
+        std::vector<format::RowIdRange> tail;
+        TESSERA_ASSIGN_OR_RETURN(
+            table::KeyIndex keys,
+            table::BuildKeyIndex(internal_store(), *snapshot, column_index, &covered, &tail));
+        if (keys.num_rows() == 0) continue;
+        for (const auto* segment : merged) merged_paths.insert(segment->path);
+        segments_merged += static_cast<int64_t>(merged.size());
+        TESSERA_ASSIGN_OR_RETURN(format::IndexSegmentMeta segment,
+                                 table::WriteKeyIndex(internal_store(), keys));
+        segment.index_name = name;
+        segment.column = first.column;
+        segment.index_type = first.index_type;
+        segment.params_json = first.params_json;
+        segment.covered = std::move(tail);
+        rows_indexed += keys.num_rows();
+        added.push_back(std::move(segment));
+        continue;
+      }
+      std::vector<float> vectors;
+      std::vector<uint64_t> row_ids;
+      TESSERA_RETURN_IF_ERROR(query::GatherVectors(internal_store(), *snapshot, column_index,
+                                                   &covered, &vectors, &row_ids));
+      if (row_ids.empty()) continue;
       for (const auto* segment : merged) merged_paths.insert(segment->path);
-      result.segments_merged += static_cast<int64_t>(merged.size());
+      segments_merged += static_cast<int64_t>(merged.size());
+      const int32_t dim = snapshot->schema().field(column_index).type.dim;
+      // The tail joins the existing partitions (same centroids and quantizer): no retraining.
+      TESSERA_ASSIGN_OR_RETURN(auto model, query::LoadSegment(internal_store(), first));
+      std::unique_ptr<index::VectorIndex> built;
+      const bool graphless =
+          first.index_type == "IVF_HNSW_SQ" && static_cast<int64_t>(row_ids.size()) < kGraphMinRows;
+      if (const auto* ivf = dynamic_cast<const index::IvfHnswSqIndex*>(model.get())) {
+        index::IndexType type = ivf->type();
+        if (first.index_type == "IVF_HNSW_SQ") {
+          type = graphless ? index::IndexType::kIvfSq : index::IndexType::kIvfHnswSq;
+        }
+        TESSERA_ASSIGN_OR_RETURN(built, ivf->BuildWithSameModelAs(type, ivf->hnsw_params(), vectors,
+                                                                  row_ids, nullptr, 0));
+      } else if (const auto* pq = dynamic_cast<const index::IvfPqIndex*>(model.get())) {
+        TESSERA_ASSIGN_OR_RETURN(built, pq->BuildWithSameModel(vectors, row_ids, nullptr, 0));
+      } else {
+        index::IndexBuildOptions options;
+        options.type = model->type();
+        options.metric = model->metric();
+        TESSERA_ASSIGN_OR_RETURN(built, index::BuildIndex(options, vectors, dim, row_ids));
+      }
       TESSERA_ASSIGN_OR_RETURN(format::IndexSegmentMeta segment,
-                               table::WriteKeyIndex(internal_store(), keys));
+                               WriteSegment(internal_store(), *built));
       segment.index_name = name;
       segment.column = first.column;
       segment.index_type = first.index_type;
-      segment.params_json = first.params_json;
-      segment.covered = std::move(tail);
-      result.rows_indexed += keys.num_rows();
-      added.push_back(std::move(segment));
-      continue;
-    }
-    std::vector<float> vectors;
-    std::vector<uint64_t> row_ids;
-    TESSERA_RETURN_IF_ERROR(query::GatherVectors(internal_store(), *snapshot, column_index,
-                                                 &covered, &vectors, &row_ids));
-    if (row_ids.empty()) continue;
-    for (const auto* segment : merged) merged_paths.insert(segment->path);
-    result.segments_merged += static_cast<int64_t>(merged.size());
-    const int32_t dim = snapshot->schema().field(column_index).type.dim;
-    // The tail joins the existing partitions (same centroids and quantizer): no retraining.
-    TESSERA_ASSIGN_OR_RETURN(auto model, query::LoadSegment(internal_store(), first));
-    std::unique_ptr<index::VectorIndex> built;
-    if (const auto* ivf = dynamic_cast<const index::IvfHnswSqIndex*>(model.get())) {
-      TESSERA_ASSIGN_OR_RETURN(built, ivf->BuildWithSameModel(vectors, row_ids, nullptr, 0));
-    } else if (const auto* pq = dynamic_cast<const index::IvfPqIndex*>(model.get())) {
-      TESSERA_ASSIGN_OR_RETURN(built, pq->BuildWithSameModel(vectors, row_ids, nullptr, 0));
-    } else {
-      index::IndexBuildOptions options;
-      options.type = model->type();
-      options.metric = model->metric();
-      TESSERA_ASSIGN_OR_RETURN(built, index::BuildIndex(options, vectors, dim, row_ids));
-    }
-    TESSERA_ASSIGN_OR_RETURN(format::IndexSegmentMeta segment,
-                             WriteSegment(internal_store(), *built));
-    segment.index_name = name;
-    segment.column = first.column;
-    segment.index_type = first.index_type;
-    segment.params_json = first.params_json;
-    // Covers exactly the rows it indexed: the tail and the merged segments' rows (rows deleted
-    // meanwhile are skipped at query time).
-    std::vector<format::RowIdRange> tail;
-    for (const auto& fragment : snapshot->manifest().fragments) {
-      for (const auto& range : fragment.row_ids) query::SubtractCovered(range, covered, &tail);
-    }
-    segment.covered = std::move(tail);
-    result.rows_indexed += static_cast<int64_t>(row_ids.size());
-    added.push_back(std::move(segment));
-  }
-  if (added.empty()) {
-    if (result.indices_retrained > 0) {
-      TESSERA_ASSIGN_OR_RETURN(result.version, version());
-    }
-    return result;
-  }
-  format::TransactionMeta txn;
-  txn.operation = "optimize_indices";
-  txn.duration_us = base::NowMicros() - started_us;
-  txn.detail = nlohmann::json{{"segments_added", added.size()},
-                              {"segments_merged", result.segments_merged},
-                              {"rows", result.rows_indexed}}
-                   .dump();
-  auto build = [&](const table::Snapshot* latest,
-                   std::span<const format::TransactionMeta> winners) -> Result<format::Manifest> {
-    for (const format::TransactionMeta& winner : winners) {
-      // Another optimizer indexed (part of) the same tail: two segments must never cover a row.
-      if (winner.operation == "optimize_indices" || winner.operation == "create_index" ||
-          winner.operation == "restore" || winner.operation == "overwrite") {
-        return Status::Conflict("optimize_indices: indices were updated concurrently; retry");
+      segment.params_json = SegmentParams(first.params_json, graphless);
+      // Covers exactly the rows it indexed: the tail and the merged segments' rows (rows deleted
+      // meanwhile are skipped at query time).
+      std::vector<format::RowIdRange> tail;
+      for (const auto& fragment : snapshot->manifest().fragments) {
+        for (const auto& range : fragment.row_ids) query::SubtractCovered(range, covered, &tail);
       }
+      segment.covered = std::move(tail);
+      rows_indexed += static_cast<int64_t>(row_ids.size());
+      added.push_back(std::move(segment));
     }
-    format::Manifest next = latest->manifest();
-    next.transaction = {};
-    std::erase_if(next.index_segments,
-                  [&](const format::IndexSegmentMeta& s) { return merged_paths.count(s.path); });
-    for (const auto& segment : added) {
-      // Drop the new segment if its index was dropped or replaced concurrently.
-      if (SegmentsOf(next, segment.index_name, "").empty()) continue;
-      next.index_segments.push_back(segment);
-    }
-    return next;
+    if (added.empty()) return Status::OK();
+    format::TransactionMeta txn;
+    txn.operation = "optimize_indices";
+    txn.duration_us = base::NowMicros() - started_us;
+    txn.detail = nlohmann::json{{"segments_added", added.size()},
+                                {"segments_merged", segments_merged},
+                                {"rows", rows_indexed}}
+                     .dump();
+    auto build = [&](const table::Snapshot* latest,
+                     std::span<const format::TransactionMeta> winners) -> Result<format::Manifest> {
+      for (const format::TransactionMeta& winner : winners) {
+        // Another optimizer indexed (part of) the same tail: two segments must never cover a row.
+        if (winner.operation == "optimize_indices" || winner.operation == "create_index" ||
+            winner.operation == "restore" || winner.operation == "overwrite") {
+          return Status::Conflict("optimize_indices: indices were updated concurrently; retry");
+        }
+      }
+      format::Manifest next = latest->manifest();
+      next.transaction = {};
+      std::erase_if(next.index_segments,
+                    [&](const format::IndexSegmentMeta& s) { return merged_paths.count(s.path); });
+      for (const auto& segment : added) {
+        // Drop the new segment if its index was dropped or replaced concurrently.
+        if (SegmentsOf(next, segment.index_name, "").empty()) continue;
+        next.index_segments.push_back(segment);
+      }
+      return next;
+    };
+    TESSERA_ASSIGN_OR_RETURN(auto committed, internal_store()->Commit(snapshot, txn, build));
+    result.version = committed.version;
+    result.segments_added += static_cast<int64_t>(added.size());
+    result.segments_merged += segments_merged;
+    result.rows_indexed += rows_indexed;
+    return Status::OK();
   };
-  TESSERA_ASSIGN_OR_RETURN(auto committed, internal_store()->Commit(snapshot, txn, build));
-  result.version = committed.version;
-  result.segments_added = static_cast<int64_t>(added.size());
+  TESSERA_RETURN_IF_ERROR(pass(/*merge_pass=*/false));
+  TESSERA_RETURN_IF_ERROR(pass(/*merge_pass=*/true));
+  if (result.version == 0 && result.indices_retrained > 0) {
+    TESSERA_ASSIGN_OR_RETURN(result.version, version());
+  }
   return result;
 }
 

@@ -1,11 +1,16 @@
 // optimize_indices merges an index's segments once there would be more than 16 (size-tiered:
 // the lowest tier of similar-sized segments): the segment count stays bounded, a merge never
 // re-indexes the whole index, every row stays covered exactly once, and results do not change.
+// An IVF_HNSW_SQ tail is indexed first without graphs, and such segments are merged into one
+// with graphs once they hold enough rows.
 #include <gtest/gtest.h>
 
 #include <random>
 
+#include "index/ivf_hnsw_sq.h"
 #include "io/file_system.h"
+#include "query/query_internal.h"
+#include "table/snapshot.h"
 #include "tessera/table.h"
 
 namespace tessera {
@@ -69,6 +74,77 @@ TEST(IndexMergeTest, SegmentsStayBoundedAndRowsCoveredOnce) {
     auto indexed = table->Search(query).Limit(10).Nprobes(1000).Execute().value();
     auto exact = table->Search(query).Limit(10).BypassVectorIndex().Execute().value();
     EXPECT_EQ(Ids(indexed), Ids(exact)) << "query " << q;
+  }
+}
+
+// The segments of the table's one index, loaded: (rows, has graphs) each, in manifest order.
+std::vector<std::pair<int64_t, bool>> Segments(Table* table) {
+  auto snapshot = table->CurrentSnapshot().value();
+  std::vector<std::pair<int64_t, bool>> out;
+  for (const auto& meta : snapshot->manifest().index_segments) {
+    auto loaded = query::LoadSegment(table->internal_store(), meta).value();
+    const auto* ivf = dynamic_cast<const index::IvfHnswSqIndex*>(loaded.get());
+    EXPECT_NE(ivf, nullptr);
+    if (ivf == nullptr) continue;
+    const bool graphs = !ivf->graphs().empty();
+    EXPECT_EQ(graphs, ivf->type() == index::IndexType::kIvfHnswSq);
+    EXPECT_EQ(meta.params_json.find("\"graphs\":false") == std::string::npos, graphs)
+        << meta.params_json;
+    out.emplace_back(ivf->num_rows(), graphs);
+  }
+  return out;
+}
+
+TEST(IndexMergeTest, IvfHnswSqTailsAreGraphlessUntilMergedIntoGraphs) {
+  auto fs = io::NewMemoryFileSystem();
+  TableOptions options;
+  options.file_system = fs.get();
+  auto table = Table::Create("/t", Rows(0, 2000), CreateMode::kCreate, options).value();
+  IndexConfig config;
+  config.type = "IVF_HNSW_SQ";
+  config.num_partitions = 4;
+  ASSERT_TRUE(table->CreateIndex("vector", config).ok());
+  using Segs = std::vector<std::pair<int64_t, bool>>;
+  EXPECT_EQ(Segments(table.get()), (Segs{{2000, true}}));
+  int64_t next_id = 2000;
+  Segs expected = {{2000, true}};
+  // Tails of 7,000 rows: each indexed without graphs (below 32,768 rows), until together they
+  // pass 32,768 rows; then the same run's second commit merges them into one with graphs.
+  for (int round = 0; round < 5; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    ASSERT_TRUE(table->Add(Rows(next_id, 7000)).ok());
+    next_id += 7000;
+    const uint64_t before = table->version().value();
+    auto optimized = table->OptimizeIndices();
+    ASSERT_TRUE(optimized.ok()) << optimized.status().ToString();
+    if (round < 4) {
+      expected.emplace_back(7000, false);
+      EXPECT_EQ(optimized->segments_merged, 0);
+      EXPECT_EQ(optimized->rows_indexed, 7000);
+      EXPECT_EQ(optimized->version, before + 1);
+    } else {
+      expected = {{2000, true}, {35000, true}};
+      EXPECT_EQ(optimized->segments_merged, 5);  // 4 graph-less + the tail's, just committed
+      EXPECT_EQ(optimized->rows_indexed, 7000 + 35000);
+      EXPECT_EQ(optimized->version, before + 2);  // the tail's commit, then the merge's
+    }
+    EXPECT_EQ(Segments(table.get()), expected);
+    const IndexInfo info = table->IndexStats("vector_idx").value();
+    EXPECT_EQ(info.num_unindexed_rows, 0);
+    EXPECT_EQ(info.num_indexed_rows, next_id);
+  }
+  // Rows are found through graph-less and graph segments alike (a query is its own nearest).
+  for (int64_t q = 0; q < 10; ++q) {
+    const int64_t id = (q * 3917) % next_id;
+    ScanOptions scan;
+    scan.columns = {"vector"};
+    scan.where = "id = " + std::to_string(id);
+    RecordBatch rows = table->Scan(scan).value();
+    const std::vector<float> query(rows.column(0).Vector(0).begin(),
+                                   rows.column(0).Vector(0).end());
+    auto found = table->Search(query).Limit(1).Nprobes(4).Execute().value();
+    ASSERT_EQ(found.num_rows(), 1);
+    EXPECT_EQ(found.column(0).Int64(0), id);
   }
 }
 
