@@ -54,8 +54,8 @@ struct IndexInfo {
 };
 
 /// optimize_indices runs in two commits: first the unindexed tail of every index becomes a new
-/// segment (an IVF_HNSW_SQ tail of fewer than 32,768 rows without graphs: the IVF_SQ layout,
-/// built in about a second), then segments are merged (below). A long merge never holds back
+/// segment (an IVF_HNSW_SQ tail without graphs: the IVF_SQ layout, built in about a second),
+/// then segments are merged (below). A long merge never holds back
 /// the tail's commit.
 struct OptimizeIndicesResult {
   uint64_t version = 0;  ///< the last version committed; 0 when nothing was committed

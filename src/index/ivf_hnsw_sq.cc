@@ -209,6 +209,7 @@ size_t IvfHnswSqIndex::memory_bytes() const {
 Status IvfHnswSqIndex::Search(std::span<const float> query, const SearchOptions& options,
                               std::vector<Neighbor>* results) const {
   std::unique_ptr<internal::IvfSearchScratch> scratch = scratch_pool_.Acquire();
+  scratch->sq8_prepared_for = nullptr;  // a pooled scratch's query buffer has the same address
   const int32_t dim = model_.dim();
   const auto search_partition = [&](int32_t partition, const float* q, int32_t want, TopK* top) {
     const int64_t size = lists_.partition_size(partition);
@@ -217,7 +218,11 @@ Status IvfHnswSqIndex::Search(std::span<const float> query, const SearchOptions&
     const uint8_t* codes = lists_.codes(partition);
     const int32_t ef = internal::ResolveEf(options, want);
     if (has_graphs() && !FilterIsSelective(options.filter, row_ids, size, ef)) {
-      const Sq8Space space(quantizer_, codes, metric_, q);
+      if (scratch->sq8_prepared_for != q) {  // once per query, not per partition
+        scratch->sq8_query.Prepare(quantizer_, metric_, q);
+        scratch->sq8_prepared_for = q;
+      }
+      const Sq8Space space(quantizer_, codes, metric_, scratch->sq8_query);
       const internal::PartitionFilter filter{row_ids, options.filter};
       graphs_[partition].Search(space, ef, filter.AsNodeFilter(), &scratch->hnsw,
                                 &scratch->hnsw_results);

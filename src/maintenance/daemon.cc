@@ -3,9 +3,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <nlohmann/json.hpp>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "base/uuid.h"
 #include "table/table_store.h"
@@ -15,13 +20,94 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// The lease is a sequence of generations, `_leases/maintenance.<generation>`, each created
+// exclusively (put-if-absent: the commit primitive, on local disk and S3 alike) and never
+// rewritten. The newest generation is the lease. Taking over an expired lease, renewing one's
+// own or releasing it all create the next generation, so that of two maintainers that saw the
+// same expired lease exactly one wins. (Deleting the expired lease and creating it anew let
+// both win: the second deleted the first's fresh lease.) Older generations are removed once a
+// newer one is known to be the newest; a maintainer whose view was so stale that it created
+// a generation below the newest sees that when it checks and withdraws.
 constexpr char kLeaseDir[] = "_leases";
-constexpr char kLeaseFile[] = "_leases/maintenance";
+constexpr char kLeasePrefix[] = "maintenance.";
 
 std::string DefaultHolder() {
   char host[256] = {0};
   gethostname(host, sizeof(host) - 1);
   return std::string(host) + ":" + std::to_string(getpid());
+}
+
+std::string LeasePath(table::TableStore* store, uint64_t generation) {
+  char digits[32];
+  std::snprintf(digits, sizeof(digits), "%020llu", static_cast<unsigned long long>(generation));
+  return store->Path(std::string(kLeaseDir) + "/" + kLeasePrefix + digits);
+}
+
+struct Lease {
+  uint64_t generation = 0;      // 0: no lease was ever taken
+  std::vector<uint64_t> older;  // generations below the newest still on the store
+  std::string holder;           // "" when released or unreadable
+  int64_t expires_us = 0;
+};
+
+// Read the newest generation of the lease.
+Result<Lease> ReadLease(table::TableStore* store) {
+  io::FileSystem* fs = store->fs();
+  Lease lease;
+  auto entries = fs->ListDir(store->Path(kLeaseDir));
+  if (!entries.ok()) {
+    if (entries.status().IsNotFound()) return lease;
+    return entries.status().WithContext("reading the maintenance lease");
+  }
+  std::vector<uint64_t> generations;
+  for (const io::FileInfo& entry : *entries) {
+    const std::string_view name = entry.name;
+    if (entry.is_dir || !name.starts_with(kLeasePrefix)) continue;
+    const std::string_view digits = name.substr(std::strlen(kLeasePrefix));
+    uint64_t generation = 0;
+    auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), generation);
+    if (error != std::errc() || end != digits.data() + digits.size()) continue;  // temp files
+    generations.push_back(generation);
+  }
+  if (generations.empty()) return lease;
+  std::sort(generations.begin(), generations.end());
+  lease.generation = generations.back();
+  generations.pop_back();
+  lease.older = std::move(generations);
+  auto bytes = fs->ReadFile(LeasePath(store, lease.generation));
+  if (!bytes.ok()) {
+    // The newest generation is never deleted: a newer one replaced it meanwhile; taking over
+    // from this view fails on the existing next generation.
+    if (bytes.status().IsNotFound()) return lease;
+    return bytes.status().WithContext("reading the maintenance lease");
+  }
+  const auto json = nlohmann::json::parse(*bytes, nullptr, false);
+  if (json.is_object() && json.contains("holder") && json["holder"].is_string() &&
+      json.contains("expires_us") && json["expires_us"].is_number_integer()) {
+    lease.holder = json["holder"].get<std::string>();
+    lease.expires_us = json["expires_us"].get<int64_t>();
+  }
+  return lease;
+}
+
+// Create generation `generation` of the lease for `holder` until `expires_us`. Returns false if
+// another maintainer created it first, or if it is not the newest (a stale view).
+Result<bool> WriteLease(table::TableStore* store, uint64_t generation, const std::string& holder,
+                        int64_t expires_us) {
+  io::FileSystem* fs = store->fs();
+  TESSERA_RETURN_IF_ERROR(fs->CreateDirs(store->Path(kLeaseDir)));
+  const std::string contents =
+      nlohmann::json{{"holder", holder}, {"expires_us", expires_us}}.dump();
+  Status created = fs->CreateExclusive(LeasePath(store, generation), contents);
+  if (created.IsAlreadyExists()) return false;
+  TESSERA_RETURN_IF_ERROR(created);
+  TESSERA_ASSIGN_OR_RETURN(Lease after, ReadLease(store));
+  if (after.generation != generation) {
+    fs->DeleteFile(LeasePath(store, generation)).IgnoreError();
+    return false;
+  }
+  for (uint64_t old : after.older) fs->DeleteFile(LeasePath(store, old)).IgnoreError();
+  return true;
 }
 
 }  // namespace
@@ -51,45 +137,23 @@ MaintenanceDaemon::MaintenanceDaemon(Table* table, DaemonOptions options)
 
 Result<bool> MaintenanceDaemon::AcquireLease() {
   table::TableStore* store = table_->internal_store();
-  io::FileSystem* fs = store->fs();
-  const std::string path = store->Path(kLeaseFile);
   const int64_t now_us = base::NowMicros();
-  auto current = fs->ReadFile(path);
-  if (current.ok()) {
-    auto lease = nlohmann::json::parse(*current, nullptr, false);
-    const bool valid =
-        !lease.is_discarded() && lease.contains("holder") && lease.contains("expires_us");
-    if (valid && lease["holder"] != options_.holder &&
-        lease["expires_us"].get<int64_t>() > now_us) {
-      return false;  // someone else holds a live lease
-    }
-    // Ours, expired or unreadable: replace it.
-    Status st = fs->DeleteFile(path);
-    if (!st.ok() && !st.IsNotFound()) return st;
-  } else if (!current.status().IsNotFound()) {
-    return current.status();
+  TESSERA_ASSIGN_OR_RETURN(Lease current, ReadLease(store));
+  if (!current.holder.empty() && current.holder != options_.holder && current.expires_us > now_us) {
+    return false;  // someone else holds a live lease
   }
-  TESSERA_RETURN_IF_ERROR(fs->CreateDirs(store->Path(kLeaseDir)));
-  const std::string lease =
-      nlohmann::json{{"holder", options_.holder},
-                     {"expires_us", now_us + static_cast<int64_t>(options_.lease_seconds * 1e6)}}
-          .dump();
-  Status created = fs->CreateExclusive(path, lease);
-  if (created.IsAlreadyExists()) return false;  // another daemon took it first
-  TESSERA_RETURN_IF_ERROR(created);
-  return true;
+  // Ours (renewal), expired, released or unreadable: the next generation is ours if we are
+  // first to create it.
+  return WriteLease(store, current.generation + 1, options_.holder,
+                    now_us + static_cast<int64_t>(options_.lease_seconds * 1e6));
 }
 
 Status MaintenanceDaemon::ReleaseLease() {
   table::TableStore* store = table_->internal_store();
-  auto current = store->fs()->ReadFile(store->Path(kLeaseFile));
-  if (!current.ok()) return current.status().IsNotFound() ? Status::OK() : current.status();
-  auto lease = nlohmann::json::parse(*current, nullptr, false);
-  if (lease.is_discarded() || !lease.contains("holder") || lease["holder"] != options_.holder) {
-    return Status::OK();
-  }
-  Status st = store->fs()->DeleteFile(store->Path(kLeaseFile));
-  return st.IsNotFound() ? Status::OK() : st;
+  TESSERA_ASSIGN_OR_RETURN(Lease current, ReadLease(store));
+  if (current.holder != options_.holder) return Status::OK();
+  // A released generation (no holder): free for anyone at once.
+  return WriteLease(store, current.generation + 1, "", 0).status();
 }
 
 Status MaintenanceDaemon::MeasureModel() {

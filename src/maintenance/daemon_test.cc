@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
 #include "io/file_system.h"
 
 namespace tessera::maintenance {
@@ -70,6 +75,52 @@ TEST_F(DaemonTest, LeaseKeepsTwoDaemonsFromDuplicatingWorkAndExpires) {
   ASSERT_TRUE(b.ReleaseLease().ok());
   EXPECT_TRUE(c.AcquireLease().value());
   EXPECT_TRUE(a.AcquireLease().value());
+}
+
+// Maintainers racing to take over one expired lease: exactly one wins, every round. (With a
+// delete-then-create takeover two could win: the second deleted the first's fresh lease.)
+TEST_F(DaemonTest, RacingTakeoversOfAnExpiredLeaseHaveExactlyOneWinner) {
+  constexpr int kRacers = 6;
+  DaemonOptions expiring;
+  expiring.holder = "expiring";
+  expiring.lease_seconds = -1;  // expired as soon as taken
+  MaintenanceDaemon expired(table_.get(), expiring);
+  std::vector<std::unique_ptr<MaintenanceDaemon>> racers;
+  for (int r = 0; r < kRacers; ++r) {
+    DaemonOptions options;
+    options.holder = "racer" + std::to_string(r);
+    options.lease_seconds = 3600;
+    racers.push_back(std::make_unique<MaintenanceDaemon>(table_.get(), options));
+  }
+  for (int round = 0; round < 30; ++round) {
+    ASSERT_TRUE(expired.AcquireLease().value()) << "round " << round;
+    std::atomic<int> ready{0}, wins{0}, winner{-1};
+    std::vector<std::thread> threads;
+    for (int r = 0; r < kRacers; ++r) {
+      threads.emplace_back([&, r] {
+        ++ready;
+        while (ready.load() < kRacers) {
+        }
+        auto won = racers[r]->AcquireLease();
+        ASSERT_TRUE(won.ok()) << won.status();
+        if (*won) {
+          ++wins;
+          winner = r;
+        }
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    EXPECT_EQ(wins.load(), 1) << "round " << round;
+    ASSERT_GE(winner.load(), 0);
+    // The winner holds it: nobody else gets it, the winner renews it, then releases it.
+    for (int r = 0; r < kRacers; ++r) {
+      EXPECT_EQ(racers[r]->AcquireLease().value(), r == winner.load()) << "round " << round;
+    }
+    ASSERT_TRUE(racers[winner.load()]->ReleaseLease().ok());
+  }
+  // Old generations do not pile up.
+  auto entries = fs_->ListDir("/t/_leases").value();
+  EXPECT_LE(entries.size(), 2u);
 }
 
 TEST_F(DaemonTest, RunsOptimizeAndReportsEachRun) {

@@ -25,13 +25,14 @@ constexpr int64_t kMaxSegmentsPerIndex = 16;
 // deleted.
 constexpr double kRetrainDeletedFraction = 0.2;
 
-// optimize_indices builds an IVF_HNSW_SQ segment of fewer rows than this without graphs (the
-// IVF_SQ layout: the index's partitions and SQ8 codes; a probed partition is scanned in full),
-// ~100x cheaper to build than graphs, so that a streaming tail is indexed within seconds
-// instead of waiting tens of seconds for graph construction while it grows (the streaming
-// benchmark's adaptive run: indexing a 50k-row 768-d tail took ~35 s). Graph-less segments are
-// merged into one with graphs once they hold this many rows together. A query scans about
-// nprobes / partitions of a graph-less segment's rows as SQ8 codes: at this size ~1 ms.
+// optimize_indices indexes an IVF_HNSW_SQ tail as a segment without graphs (the IVF_SQ
+// layout: the index's partitions and SQ8 codes; a probed partition is scanned in full), ~100x
+// cheaper to build than graphs, so that a streaming tail is indexed within seconds instead of
+// waiting tens of seconds for graph construction while it grows (the streaming benchmark's
+// adaptive run: indexing a 50k-row 768-d tail took ~35 s). Graph-less segments are merged
+// into one with graphs once they hold this many rows together (in the same run, in a second
+// commit). A query scans about nprobes / partitions of a graph-less segment's rows as SQ8
+// codes: at this size ~1 ms.
 constexpr int64_t kGraphMinRows = 32768;
 
 // params_json marks a graph-less segment of an IVF_HNSW_SQ index.
@@ -470,7 +471,7 @@ Result<OptimizeIndicesResult> Table::OptimizeIndices() {
           merged.push_back(segment);
           graphless_rows += segment->num_rows;
         }
-        if (merged.size() < 2 || graphless_rows < kGraphMinRows) merged.clear();
+        if (graphless_rows < kGraphMinRows) merged.clear();
       }
       if (merge_pass && merged.empty()) continue;  // the tail waits for the next run
       if (!merged.empty()) {
@@ -512,8 +513,10 @@ Result<OptimizeIndicesResult> Table::OptimizeIndices() {
       // The tail joins the existing partitions (same centroids and quantizer): no retraining.
       TESSERA_ASSIGN_OR_RETURN(auto model, query::LoadSegment(internal_store(), first));
       std::unique_ptr<index::VectorIndex> built;
-      const bool graphless =
-          first.index_type == "IVF_HNSW_SQ" && static_cast<int64_t>(row_ids.size()) < kGraphMinRows;
+      // The tail pass never builds graphs: it commits within seconds however large the tail;
+      // the merge pass right after it builds them once kGraphMinRows rows are graph-less.
+      const bool graphless = first.index_type == "IVF_HNSW_SQ" &&
+                             (!merge_pass || static_cast<int64_t>(row_ids.size()) < kGraphMinRows);
       if (const auto* ivf = dynamic_cast<const index::IvfHnswSqIndex*>(model.get())) {
         index::IndexType type = ivf->type();
         if (first.index_type == "IVF_HNSW_SQ") {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "index/metric.h"
 #include "index/simd/distance.h"
@@ -63,31 +64,59 @@ class FloatSpace {
   float (*dot_)(const float*, const float*, int32_t);
 };
 
+// A query prepared for SQ8 distances (simd::DistanceKernels::l2_squared_sq8_centered,
+// dot_sq8_scaled): once per query, not once per code. A search over many partitions prepares
+// it once and shares it.
+struct PreparedSq8Query {
+  std::vector<float> values;  // kL2: query - vmin; kDot, kCosine: query * vscale
+  float dot_base = 0.0f;      // kDot, kCosine: sum of query * vmin
+
+  void Prepare(const ScalarQuantizer& quantizer, Metric metric, const float* query) {
+    const int32_t dim = quantizer.dim();
+    const float* vmin = quantizer.vmin().data();
+    const float* vscale = quantizer.vscale().data();
+    values.resize(static_cast<size_t>(dim));
+    double base = 0.0;
+    for (int32_t d = 0; d < dim; ++d) {
+      if (metric == Metric::kL2) {
+        values[d] = query[d] - vmin[d];
+      } else {
+        values[d] = query[d] * vscale[d];
+        base += static_cast<double>(query[d]) * static_cast<double>(vmin[d]);
+      }
+    }
+    dot_base = static_cast<float>(base);
+  }
+};
+
 // SQ8 codes: node i is codes[i * dim, (i + 1) * dim), decoded by `quantizer`. For kCosine the
-// encoded vectors and the query must be normalized. Borrows every pointer and the quantizer.
+// encoded vectors and the query must be normalized. Borrows every pointer and the quantizer
+// (and `prepared`, which must have been prepared for this quantizer and metric).
 class Sq8Space {
  public:
   Sq8Space(const ScalarQuantizer& quantizer, const uint8_t* codes, Metric metric,
-           const float* query)
+           const PreparedSq8Query& prepared)
       : codes_(codes),
-        query_(query),
-        vmin_(quantizer.vmin().data()),
+        prepared_(prepared.values.data()),
         vscale_(quantizer.vscale().data()),
         dim_(quantizer.dim()),
         is_l2_(metric == Metric::kL2),
-        offset_(metric == Metric::kCosine ? 1.0f : 0.0f) {
+        // kCosine: 1 - dot; kDot: -dot; dot = dot_base + the kernel's sum.
+        offset_(metric == Metric::kCosine ? 1.0f - prepared.dot_base : -prepared.dot_base) {
     const simd::DistanceKernels& kernels = simd::BestKernels();
-    l2_ = kernels.l2_squared_sq8;
-    dot_ = kernels.dot_sq8;
+    l2_ = kernels.l2_squared_sq8_centered;
+    dot_ = kernels.dot_sq8_scaled;
     prefetch_lines_ = std::min((dim_ + 63) / 64, 16);  // the whole code, up to 1 KiB
   }
+  Sq8Space(const Sq8Space&) = delete;
+  Sq8Space& operator=(const Sq8Space&) = delete;
 
   const uint8_t* Code(uint32_t node) const { return codes_ + static_cast<size_t>(node) * dim_; }
 
   float Distance(uint32_t node) const {
     const uint8_t* code = Code(node);
-    if (is_l2_) return l2_(query_, code, vmin_, vscale_, dim_);
-    return offset_ - dot_(query_, code, vmin_, vscale_, dim_);
+    if (is_l2_) return l2_(prepared_, code, vscale_, dim_);
+    return offset_ - dot_(prepared_, code, dim_);
   }
 
   void Prefetch(uint32_t node) const {
@@ -97,15 +126,14 @@ class Sq8Space {
 
  private:
   const uint8_t* codes_;
-  const float* query_;
-  const float* vmin_;
+  const float* prepared_;
   const float* vscale_;
   int32_t dim_;
   bool is_l2_;
   float offset_;
   int prefetch_lines_;
-  float (*l2_)(const float*, const uint8_t*, const float*, const float*, int32_t);
-  float (*dot_)(const float*, const uint8_t*, const float*, const float*, int32_t);
+  float (*l2_)(const float*, const uint8_t*, const float*, int32_t);
+  float (*dot_)(const float*, const uint8_t*, int32_t);
 };
 
 }  // namespace tessera::index

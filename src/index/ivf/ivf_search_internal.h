@@ -26,6 +26,8 @@ struct IvfSearchScratch {
   std::vector<float> distances;  // per-partition distances
   HnswScratch hnsw;
   std::vector<HnswCandidate> hnsw_results;
+  PreparedSq8Query sq8_query;               // IVF_HNSW_SQ: the query prepared for SQ8 distances
+  const float* sq8_prepared_for = nullptr;  // the query it was prepared from
 };
 
 // A free list of scratch objects. Thread-safe.

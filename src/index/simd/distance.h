@@ -34,6 +34,15 @@ struct DistanceKernels {
   /// Sum of q[d] * decoded[d].
   float (*dot_sq8)(const float* query, const uint8_t* code, const float* vmin, const float* vscale,
                    int32_t dim);
+  /// The SQ8 pair kernels with the query prepared once per query instead of per code (graph
+  /// searches compute one query against many single codes), one load and one FMA fewer per
+  /// step. l2: `centered` = query - vmin; sum of (code[d] * vscale[d] - centered[d])^2, which
+  /// is l2_squared_sq8 up to rounding.
+  float (*l2_squared_sq8_centered)(const float* centered, const uint8_t* code, const float* vscale,
+                                   int32_t dim);
+  /// dot: `scaled` = query * vscale; sum of scaled[d] * code[d], which is dot_sq8 minus the
+  /// sum of query[d] * vmin[d], up to rounding.
+  float (*dot_sq8_scaled)(const float* scaled, const uint8_t* code, int32_t dim);
   /// One query against `n` contiguous SQ8 codes of `dim` bytes each:
   /// out[i] = l2_squared_sq8(query, codes + i*dim, vmin, vscale, dim), up to rounding.
   void (*l2_squared_sq8_batch)(const float* query, const uint8_t* codes, int64_t n,

@@ -231,6 +231,69 @@ float DotSq8(const float* query, const uint8_t* code, const float* vmin, const f
   return Sq8PairKernel<DotSq8Op>(query, code, vmin, vscale, dim);
 }
 
+// SQ8 with a prepared query (DistanceKernels::l2_squared_sq8_centered, dot_sq8_scaled).
+struct L2Sq8CenteredOp {
+  static constexpr bool kUsesScale = true;
+  static __m256 Step(__m256 acc, __m256 prepared, __m256 vscale, __m256 codes) {
+    const __m256 diff = _mm256_fmsub_ps(codes, vscale, prepared);
+    return _mm256_fmadd_ps(diff, diff, acc);
+  }
+};
+
+struct DotSq8ScaledOp {
+  static constexpr bool kUsesScale = false;
+  static __m256 Step(__m256 acc, __m256 prepared, __m256 /*vscale*/, __m256 codes) {
+    return _mm256_fmadd_ps(prepared, codes, acc);
+  }
+};
+
+template <class Op>
+float Sq8PreparedKernel(const float* prepared, const uint8_t* code, const float* vscale,
+                        int32_t dim) {
+  const auto step = [&](int32_t at, __m256 acc) {
+    __m256 scale = _mm256_setzero_ps();
+    if constexpr (Op::kUsesScale) scale = _mm256_loadu_ps(vscale + at);
+    return Op::Step(acc, _mm256_loadu_ps(prepared + at), scale, LoadCodes(code + at));
+  };
+  __m256 acc0 = _mm256_setzero_ps();
+  __m256 acc1 = _mm256_setzero_ps();
+  __m256 acc2 = _mm256_setzero_ps();
+  __m256 acc3 = _mm256_setzero_ps();
+  int32_t d = 0;
+  for (; d + 4 * kLanes <= dim; d += 4 * kLanes) {
+    acc0 = step(d, acc0);
+    acc1 = step(d + kLanes, acc1);
+    acc2 = step(d + 2 * kLanes, acc2);
+    acc3 = step(d + 3 * kLanes, acc3);
+  }
+  if (d + 2 * kLanes <= dim) {
+    acc0 = step(d, acc0);
+    acc1 = step(d + kLanes, acc1);
+    d += 2 * kLanes;
+  }
+  if (d + kLanes <= dim) {
+    acc2 = step(d, acc2);
+    d += kLanes;
+  }
+  if (d < dim) {
+    const __m256i mask = TailMask(dim - d);
+    __m256 scale = _mm256_setzero_ps();
+    if constexpr (Op::kUsesScale) scale = _mm256_maskload_ps(vscale + d, mask);
+    acc3 = Op::Step(acc3, _mm256_maskload_ps(prepared + d, mask), scale,
+                    LoadCodesPartial(code + d, dim - d));
+  }
+  return ReduceAdd(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
+}
+
+float L2SquaredSq8Centered(const float* centered, const uint8_t* code, const float* vscale,
+                           int32_t dim) {
+  return Sq8PreparedKernel<L2Sq8CenteredOp>(centered, code, vscale, dim);
+}
+
+float DotSq8Scaled(const float* scaled, const uint8_t* code, int32_t dim) {
+  return Sq8PreparedKernel<DotSq8ScaledOp>(scaled, code, nullptr, dim);
+}
+
 // The batch SQ8 kernels share each step's query/vmin/vscale loads between kBatchRows codes, and
 // prefetch the next group of codes like BatchKernel. For
 // L2 they also share q - vmin, so a row costs widen, convert and two FMAs per 8 dimensions.
@@ -423,6 +486,8 @@ const DistanceKernels kAvx2Kernels = {
     .dot_batch = &DotBatch,
     .l2_squared_sq8 = &L2SquaredSq8,
     .dot_sq8 = &DotSq8,
+    .l2_squared_sq8_centered = &L2SquaredSq8Centered,
+    .dot_sq8_scaled = &DotSq8Scaled,
     .l2_squared_sq8_batch = &L2SquaredSq8Batch,
     .dot_sq8_batch = &DotSq8Batch,
     .dot_transposed_batch = &DotTransposedBatch,

@@ -112,6 +112,28 @@ void BM_Pair(benchmark::State& state, float (*kernel)(const float*, const float*
   state.SetBytesProcessed(state.iterations() * 2 * dim * static_cast<int64_t>(sizeof(float)));
 }
 
+// One query against single SQ8 codes, as a graph search computes them: the unprepared kernel
+// (decodes with vmin and vscale per step) against the prepared one (query - vmin once).
+void BM_PairSq8(benchmark::State& state, const DistanceKernels* k, bool prepared) {
+  const int32_t dim = static_cast<int32_t>(state.range(0));
+  const float* query = SmallData(0);
+  const uint8_t* code = ScanCodes();
+  std::vector<float> vmin(dim, -1.0f);
+  std::vector<float> vscale(dim, 2.0f / 255.0f);
+  std::vector<float> centered(dim);
+  for (int32_t d = 0; d < dim; ++d) centered[d] = query[d] - vmin[d];
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(query);
+    if (prepared) {
+      benchmark::DoNotOptimize(
+          k->l2_squared_sq8_centered(centered.data(), code, vscale.data(), dim));
+    } else {
+      benchmark::DoNotOptimize(k->l2_squared_sq8(query, code, vmin.data(), vscale.data(), dim));
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 void BM_ReadLoop(benchmark::State& state, SumFn sum) {
   const int64_t num_floats = state.range(0) * kScanDim;
   const float* base = ScanData();
@@ -183,6 +205,11 @@ void RegisterAll() {
       benchmark::RegisterBenchmark(("pair/l2_squared/" + name).c_str(), BM_Pair, k.l2_squared)
           ->Arg(dim);
       benchmark::RegisterBenchmark(("pair/dot/" + name).c_str(), BM_Pair, k.dot)->Arg(dim);
+      benchmark::RegisterBenchmark(("pair/l2_squared_sq8/" + name).c_str(), BM_PairSq8, &k, false)
+          ->Arg(dim);
+      benchmark::RegisterBenchmark(("pair/l2_squared_sq8_centered/" + name).c_str(), BM_PairSq8, &k,
+                                   true)
+          ->Arg(dim);
     }
   }
   const char* read_name = nullptr;

@@ -57,6 +57,25 @@ float DotSq8(const float* query, const uint8_t* code, const float* vmin, const f
   return static_cast<float>(sum);
 }
 
+float L2SquaredSq8Centered(const float* centered, const uint8_t* code, const float* vscale,
+                           int32_t dim) {
+  double sum = 0.0;
+  for (int32_t d = 0; d < dim; ++d) {
+    const double diff = static_cast<double>(static_cast<float>(code[d]) * vscale[d]) -
+                        static_cast<double>(centered[d]);
+    sum += diff * diff;
+  }
+  return static_cast<float>(sum);
+}
+
+float DotSq8Scaled(const float* scaled, const uint8_t* code, int32_t dim) {
+  double sum = 0.0;
+  for (int32_t d = 0; d < dim; ++d) {
+    sum += static_cast<double>(scaled[d]) * static_cast<double>(code[d]);
+  }
+  return static_cast<float>(sum);
+}
+
 void L2SquaredSq8Batch(const float* query, const uint8_t* codes, int64_t n, const float* vmin,
                        const float* vscale, int32_t dim, float* out) {
   for (int64_t row = 0; row < n; ++row) {
@@ -114,6 +133,8 @@ const DistanceKernels kScalarKernels = {
     .dot_batch = &DotBatch,
     .l2_squared_sq8 = &L2SquaredSq8,
     .dot_sq8 = &DotSq8,
+    .l2_squared_sq8_centered = &L2SquaredSq8Centered,
+    .dot_sq8_scaled = &DotSq8Scaled,
     .l2_squared_sq8_batch = &L2SquaredSq8Batch,
     .dot_sq8_batch = &DotSq8Batch,
     .dot_transposed_batch = &DotTransposedBatch,

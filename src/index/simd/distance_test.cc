@@ -101,6 +101,8 @@ TEST_P(DistanceLevelTest, TableIsCompleteAndOfItsLevel) {
   EXPECT_NE(kernels_->dot_batch, nullptr);
   EXPECT_NE(kernels_->l2_squared_sq8, nullptr);
   EXPECT_NE(kernels_->dot_sq8, nullptr);
+  EXPECT_NE(kernels_->l2_squared_sq8_centered, nullptr);
+  EXPECT_NE(kernels_->dot_sq8_scaled, nullptr);
   EXPECT_NE(kernels_->l2_squared_sq8_batch, nullptr);
   EXPECT_NE(kernels_->dot_sq8_batch, nullptr);
   EXPECT_NE(kernels_->dot_transposed_batch, nullptr);
@@ -323,6 +325,48 @@ TEST_P(DistanceLevelTest, Sq8KernelsMatchDecodingThenScalar) {
                  scalar_->dot(q, decoded.data(), dim), DotMagnitude(q, decoded.data(), dim),
                  "dot sq8 " + Where(dim, offset));
     }
+  }
+}
+
+// The prepared-query kernels give the unprepared ones' distances: centered = q - vmin,
+// scaled = q * vscale (plus the sum of q * vmin for dot).
+TEST_P(DistanceLevelTest, Sq8PreparedKernelsMatchTheUnpreparedOnes) {
+  std::mt19937 rng(17);
+  for (int32_t dim : AllDims()) {
+    for (size_t offset : {0, 1}) {
+      const Sq8Fixture sq(offset, dim, &rng);
+      const float* vmin = sq.vmin.data() + offset;
+      const float* vscale = sq.vscale.data() + offset;
+      const std::vector<float> q_buf = RandomFloats(offset, dim, &rng);
+      const std::vector<uint8_t> code_buf = RandomCodes(offset, dim, &rng);
+      const float* q = q_buf.data() + offset;
+      const uint8_t* code = code_buf.data() + offset;
+      std::vector<float> centered_buf(offset + dim), scaled_buf(offset + dim);
+      float* centered = centered_buf.data() + offset;
+      float* scaled = scaled_buf.data() + offset;
+      double dot_base = 0;
+      for (int32_t d = 0; d < dim; ++d) {
+        centered[d] = q[d] - vmin[d];
+        scaled[d] = q[d] * vscale[d];
+        dot_base += static_cast<double>(q[d]) * vmin[d];
+      }
+      const std::vector<float> decoded = Decode(code, vmin, vscale, dim);
+      ExpectNear(kernels_->l2_squared_sq8_centered(centered, code, vscale, dim),
+                 scalar_->l2_squared_sq8(q, code, vmin, vscale, dim),
+                 L2Magnitude(q, decoded.data(), dim), "l2 centered " + Where(dim, offset));
+      ExpectNear(static_cast<float>(dot_base) + kernels_->dot_sq8_scaled(scaled, code, dim),
+                 scalar_->dot_sq8(q, code, vmin, vscale, dim), DotMagnitude(q, decoded.data(), dim),
+                 "dot scaled " + Where(dim, offset));
+    }
+  }
+  for (int32_t dim : {1, 7, 16, 17, 100}) {  // a NaN anywhere in the prepared query: NaN
+    const Sq8Fixture sq(0, dim, &rng);
+    const std::vector<uint8_t> code = RandomCodes(0, dim, &rng);
+    std::vector<float> prepared = RandomFloats(0, dim, &rng);
+    prepared[dim - 1] = kNaN;
+    EXPECT_TRUE(std::isnan(
+        kernels_->l2_squared_sq8_centered(prepared.data(), code.data(), sq.vscale.data(), dim)));
+    EXPECT_TRUE(std::isnan(kernels_->dot_sq8_scaled(prepared.data(), code.data(), dim)));
   }
 }
 
