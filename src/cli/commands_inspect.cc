@@ -121,8 +121,9 @@ Result<std::string> PrettyJson(const std::string& compact) {
 
 Status RunInspect(const ParsedArgs& args, const Console& console) {
   const std::string& path = args.positional(0);
-  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const io::MappedFile> file,
-                           io::LocalFileSystem()->MapFile(path));
+  // A file of a table on local disk or on the object store (s3://BUCKET/TABLE/_versions/...).
+  TESSERA_ASSIGN_OR_RETURN(io::FileSystem * fs, io::FileSystemFor(path, nullptr));
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const io::MappedFile> file, fs->MapFile(path));
   const std::string_view bytes(reinterpret_cast<const char*>(file->data()),
                                static_cast<size_t>(file->size()));
   std::string compact;

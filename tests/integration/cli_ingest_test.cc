@@ -160,6 +160,17 @@ TEST_P(CliIngestTest, UpsertAndUpdate) {
   EXPECT_EQ(Ok({"count", table_}).out, "6\n");
 }
 
+// `inspect` reads a table's files wherever the table lives.
+TEST_P(CliIngestTest, InspectReadsTheTablesFiles) {
+  Ok({"create", table_, "--schema", "id:int64,vector:vector[3]"});
+  std::ofstream(dir_ / "rows.jsonl") << Rows(0, 3);
+  Ok({"add", table_, (dir_ / "rows.jsonl").string()});
+  const CliRun run = Ok({"inspect", table_ + "/_versions/2.manifest"});
+  EXPECT_NE(run.out.find("\"version\": 2"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("\"operation\": \"add\""), std::string::npos) << run.out;
+  EXPECT_EQ(Tessera({"inspect", table_ + "/_versions/9.manifest"}).exit_code, 2);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, CliIngestTest, test::LocalAndS3(), test::BackendParamName);
 
 // The demo runs on a local directory (its CSV, chart and logs beside the table).
