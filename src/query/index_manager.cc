@@ -38,8 +38,13 @@ constexpr int64_t kGraphMinRows = 32768;
 // params_json marks a graph-less segment of an IVF_HNSW_SQ index.
 constexpr char kGraphsParam[] = "graphs";
 
+// Whether `segment` belongs to an IVF_HNSW_SQ index, whose segments may lack graphs.
+bool OfIvfHnswSq(const format::IndexSegmentMeta& segment) {
+  return segment.index_type == index::IndexTypeToString(index::IndexType::kIvfHnswSq);
+}
+
 bool IsGraphless(const format::IndexSegmentMeta& segment) {
-  if (segment.index_type != "IVF_HNSW_SQ") return false;
+  if (!OfIvfHnswSq(segment)) return false;
   const auto params = nlohmann::json::parse(segment.params_json, nullptr, false);
   return params.is_object() && params.contains(kGraphsParam) && params[kGraphsParam] == false;
 }
@@ -515,13 +520,12 @@ Result<OptimizeIndicesResult> Table::OptimizeIndices() {
       std::unique_ptr<index::VectorIndex> built;
       // The tail pass never builds graphs: it commits within seconds however large the tail;
       // the merge pass right after it builds them once kGraphMinRows rows are graph-less.
-      const bool graphless = first.index_type == "IVF_HNSW_SQ" &&
+      const bool graphless = OfIvfHnswSq(first) &&
                              (!merge_pass || static_cast<int64_t>(row_ids.size()) < kGraphMinRows);
       if (const auto* ivf = dynamic_cast<const index::IvfHnswSqIndex*>(model.get())) {
-        index::IndexType type = ivf->type();
-        if (first.index_type == "IVF_HNSW_SQ") {
-          type = graphless ? index::IndexType::kIvfSq : index::IndexType::kIvfHnswSq;
-        }
+        const index::IndexType type = !OfIvfHnswSq(first) ? ivf->type()
+                                      : graphless         ? index::IndexType::kIvfSq
+                                                          : index::IndexType::kIvfHnswSq;
         TESSERA_ASSIGN_OR_RETURN(built, ivf->BuildWithSameModelAs(type, ivf->hnsw_params(), vectors,
                                                                   row_ids, nullptr, 0));
       } else if (const auto* pq = dynamic_cast<const index::IvfPqIndex*>(model.get())) {

@@ -47,33 +47,45 @@ struct DotOp {
   static __m256 Step(__m256 acc, __m256 a, __m256 b) { return _mm256_fmadd_ps(a, b, acc); }
 };
 
-template <class Op>
-float PairKernel(const float* a, const float* b, int32_t dim) {
+// Sum over [0, dim) of `step(at, acc)` for the full 256-bit steps, on four accumulators so that
+// consecutive FMAs do not wait on each other, plus `tail(at, acc)` for the partial last step
+// (at < dim); then the horizontal sum. The shape of every pair kernel.
+template <class Step, class Tail>
+float UnrolledSum(int32_t dim, const Step& step, const Tail& tail) {
   __m256 acc0 = _mm256_setzero_ps();
   __m256 acc1 = _mm256_setzero_ps();
   __m256 acc2 = _mm256_setzero_ps();
   __m256 acc3 = _mm256_setzero_ps();
   int32_t d = 0;
   for (; d + 4 * kLanes <= dim; d += 4 * kLanes) {
-    acc0 = Op::Step(acc0, _mm256_loadu_ps(a + d), _mm256_loadu_ps(b + d));
-    acc1 = Op::Step(acc1, _mm256_loadu_ps(a + d + 8), _mm256_loadu_ps(b + d + 8));
-    acc2 = Op::Step(acc2, _mm256_loadu_ps(a + d + 16), _mm256_loadu_ps(b + d + 16));
-    acc3 = Op::Step(acc3, _mm256_loadu_ps(a + d + 24), _mm256_loadu_ps(b + d + 24));
+    acc0 = step(d, acc0);
+    acc1 = step(d + kLanes, acc1);
+    acc2 = step(d + 2 * kLanes, acc2);
+    acc3 = step(d + 3 * kLanes, acc3);
   }
   if (d + 2 * kLanes <= dim) {
-    acc0 = Op::Step(acc0, _mm256_loadu_ps(a + d), _mm256_loadu_ps(b + d));
-    acc1 = Op::Step(acc1, _mm256_loadu_ps(a + d + 8), _mm256_loadu_ps(b + d + 8));
+    acc0 = step(d, acc0);
+    acc1 = step(d + kLanes, acc1);
     d += 2 * kLanes;
   }
   if (d + kLanes <= dim) {
-    acc2 = Op::Step(acc2, _mm256_loadu_ps(a + d), _mm256_loadu_ps(b + d));
+    acc2 = step(d, acc2);
     d += kLanes;
   }
-  if (d < dim) {
-    const __m256i mask = TailMask(dim - d);
-    acc3 = Op::Step(acc3, _mm256_maskload_ps(a + d, mask), _mm256_maskload_ps(b + d, mask));
-  }
+  if (d < dim) acc3 = tail(d, acc3);
   return ReduceAdd(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
+}
+
+template <class Op>
+float PairKernel(const float* a, const float* b, int32_t dim) {
+  const auto step = [&](int32_t at, __m256 acc) {
+    return Op::Step(acc, _mm256_loadu_ps(a + at), _mm256_loadu_ps(b + at));
+  };
+  const auto tail = [&](int32_t at, __m256 acc) {
+    const __m256i mask = TailMask(dim - at);
+    return Op::Step(acc, _mm256_maskload_ps(a + at, mask), _mm256_maskload_ps(b + at, mask));
+  };
+  return UnrolledSum(dim, step, tail);
 }
 
 // Prefetch the `lines` cache lines starting at `p` into L1.
@@ -193,32 +205,12 @@ float Sq8PairKernel(const float* query, const uint8_t* code, const float* vmin, 
   const auto step = [&](int32_t at, __m256 acc) {
     return Op::Step(acc, LoadParams(query + at, vmin + at, vscale + at), LoadCodes(code + at));
   };
-  __m256 acc0 = _mm256_setzero_ps();
-  __m256 acc1 = _mm256_setzero_ps();
-  __m256 acc2 = _mm256_setzero_ps();
-  __m256 acc3 = _mm256_setzero_ps();
-  int32_t d = 0;
-  for (; d + 4 * kLanes <= dim; d += 4 * kLanes) {
-    acc0 = step(d, acc0);
-    acc1 = step(d + kLanes, acc1);
-    acc2 = step(d + 2 * kLanes, acc2);
-    acc3 = step(d + 3 * kLanes, acc3);
-  }
-  if (d + 2 * kLanes <= dim) {
-    acc0 = step(d, acc0);
-    acc1 = step(d + kLanes, acc1);
-    d += 2 * kLanes;
-  }
-  if (d + kLanes <= dim) {
-    acc2 = step(d, acc2);
-    d += kLanes;
-  }
-  if (d < dim) {
-    const __m256i mask = TailMask(dim - d);
-    acc3 = Op::Step(acc3, LoadParamsMasked(mask, query + d, vmin + d, vscale + d),
-                    LoadCodesPartial(code + d, dim - d));
-  }
-  return ReduceAdd(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
+  const auto tail = [&](int32_t at, __m256 acc) {
+    const __m256i mask = TailMask(dim - at);
+    return Op::Step(acc, LoadParamsMasked(mask, query + at, vmin + at, vscale + at),
+                    LoadCodesPartial(code + at, dim - at));
+  };
+  return UnrolledSum(dim, step, tail);
 }
 
 float L2SquaredSq8(const float* query, const uint8_t* code, const float* vmin, const float* vscale,
@@ -255,34 +247,14 @@ float Sq8PreparedKernel(const float* prepared, const uint8_t* code, const float*
     if constexpr (Op::kUsesScale) scale = _mm256_loadu_ps(vscale + at);
     return Op::Step(acc, _mm256_loadu_ps(prepared + at), scale, LoadCodes(code + at));
   };
-  __m256 acc0 = _mm256_setzero_ps();
-  __m256 acc1 = _mm256_setzero_ps();
-  __m256 acc2 = _mm256_setzero_ps();
-  __m256 acc3 = _mm256_setzero_ps();
-  int32_t d = 0;
-  for (; d + 4 * kLanes <= dim; d += 4 * kLanes) {
-    acc0 = step(d, acc0);
-    acc1 = step(d + kLanes, acc1);
-    acc2 = step(d + 2 * kLanes, acc2);
-    acc3 = step(d + 3 * kLanes, acc3);
-  }
-  if (d + 2 * kLanes <= dim) {
-    acc0 = step(d, acc0);
-    acc1 = step(d + kLanes, acc1);
-    d += 2 * kLanes;
-  }
-  if (d + kLanes <= dim) {
-    acc2 = step(d, acc2);
-    d += kLanes;
-  }
-  if (d < dim) {
-    const __m256i mask = TailMask(dim - d);
+  const auto tail = [&](int32_t at, __m256 acc) {
+    const __m256i mask = TailMask(dim - at);
     __m256 scale = _mm256_setzero_ps();
-    if constexpr (Op::kUsesScale) scale = _mm256_maskload_ps(vscale + d, mask);
-    acc3 = Op::Step(acc3, _mm256_maskload_ps(prepared + d, mask), scale,
-                    LoadCodesPartial(code + d, dim - d));
-  }
-  return ReduceAdd(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
+    if constexpr (Op::kUsesScale) scale = _mm256_maskload_ps(vscale + at, mask);
+    return Op::Step(acc, _mm256_maskload_ps(prepared + at, mask), scale,
+                    LoadCodesPartial(code + at, dim - at));
+  };
+  return UnrolledSum(dim, step, tail);
 }
 
 float L2SquaredSq8Centered(const float* centered, const uint8_t* code, const float* vscale,

@@ -48,33 +48,45 @@ struct DotOp {
   static __m512 Step(__m512 acc, __m512 a, __m512 b) { return _mm512_fmadd_ps(a, b, acc); }
 };
 
-template <class Op>
-float PairKernel(const float* a, const float* b, int32_t dim) {
+// Sum over [0, dim) of `step(at, acc)` for the full 512-bit steps, on four accumulators so that
+// consecutive FMAs do not wait on each other, plus `tail(at, acc)` for the partial last step
+// (at < dim); then the horizontal sum. The shape of every pair kernel.
+template <class Step, class Tail>
+float UnrolledSum(int32_t dim, const Step& step, const Tail& tail) {
   __m512 acc0 = _mm512_setzero_ps();
   __m512 acc1 = _mm512_setzero_ps();
   __m512 acc2 = _mm512_setzero_ps();
   __m512 acc3 = _mm512_setzero_ps();
   int32_t d = 0;
   for (; d + 4 * kLanes <= dim; d += 4 * kLanes) {
-    acc0 = Op::Step(acc0, _mm512_loadu_ps(a + d), _mm512_loadu_ps(b + d));
-    acc1 = Op::Step(acc1, _mm512_loadu_ps(a + d + 16), _mm512_loadu_ps(b + d + 16));
-    acc2 = Op::Step(acc2, _mm512_loadu_ps(a + d + 32), _mm512_loadu_ps(b + d + 32));
-    acc3 = Op::Step(acc3, _mm512_loadu_ps(a + d + 48), _mm512_loadu_ps(b + d + 48));
+    acc0 = step(d, acc0);
+    acc1 = step(d + kLanes, acc1);
+    acc2 = step(d + 2 * kLanes, acc2);
+    acc3 = step(d + 3 * kLanes, acc3);
   }
   if (d + 2 * kLanes <= dim) {
-    acc0 = Op::Step(acc0, _mm512_loadu_ps(a + d), _mm512_loadu_ps(b + d));
-    acc1 = Op::Step(acc1, _mm512_loadu_ps(a + d + 16), _mm512_loadu_ps(b + d + 16));
+    acc0 = step(d, acc0);
+    acc1 = step(d + kLanes, acc1);
     d += 2 * kLanes;
   }
   if (d + kLanes <= dim) {
-    acc2 = Op::Step(acc2, _mm512_loadu_ps(a + d), _mm512_loadu_ps(b + d));
+    acc2 = step(d, acc2);
     d += kLanes;
   }
-  if (d < dim) {
-    const __mmask16 mask = TailMask(dim - d);
-    acc3 = Op::Step(acc3, _mm512_maskz_loadu_ps(mask, a + d), _mm512_maskz_loadu_ps(mask, b + d));
-  }
+  if (d < dim) acc3 = tail(d, acc3);
   return ReduceAdd(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+}
+
+template <class Op>
+float PairKernel(const float* a, const float* b, int32_t dim) {
+  const auto step = [&](int32_t at, __m512 acc) {
+    return Op::Step(acc, _mm512_loadu_ps(a + at), _mm512_loadu_ps(b + at));
+  };
+  const auto tail = [&](int32_t at, __m512 acc) {
+    const __mmask16 mask = TailMask(dim - at);
+    return Op::Step(acc, _mm512_maskz_loadu_ps(mask, a + at), _mm512_maskz_loadu_ps(mask, b + at));
+  };
+  return UnrolledSum(dim, step, tail);
 }
 
 // Prefetch the `lines` cache lines starting at `p` into L1.
@@ -194,32 +206,12 @@ float Sq8PairKernel(const float* query, const uint8_t* code, const float* vmin, 
   const auto step = [&](int32_t at, __m512 acc) {
     return Op::Step(acc, LoadParams(query + at, vmin + at, vscale + at), LoadCodes(code + at));
   };
-  __m512 acc0 = _mm512_setzero_ps();
-  __m512 acc1 = _mm512_setzero_ps();
-  __m512 acc2 = _mm512_setzero_ps();
-  __m512 acc3 = _mm512_setzero_ps();
-  int32_t d = 0;
-  for (; d + 4 * kLanes <= dim; d += 4 * kLanes) {
-    acc0 = step(d, acc0);
-    acc1 = step(d + kLanes, acc1);
-    acc2 = step(d + 2 * kLanes, acc2);
-    acc3 = step(d + 3 * kLanes, acc3);
-  }
-  if (d + 2 * kLanes <= dim) {
-    acc0 = step(d, acc0);
-    acc1 = step(d + kLanes, acc1);
-    d += 2 * kLanes;
-  }
-  if (d + kLanes <= dim) {
-    acc2 = step(d, acc2);
-    d += kLanes;
-  }
-  if (d < dim) {
-    const __mmask16 mask = TailMask(dim - d);
-    acc3 = Op::Step(acc3, LoadParamsMasked(mask, query + d, vmin + d, vscale + d),
-                    LoadCodesMasked(mask, code + d));
-  }
-  return ReduceAdd(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+  const auto tail = [&](int32_t at, __m512 acc) {
+    const __mmask16 mask = TailMask(dim - at);
+    return Op::Step(acc, LoadParamsMasked(mask, query + at, vmin + at, vscale + at),
+                    LoadCodesMasked(mask, code + at));
+  };
+  return UnrolledSum(dim, step, tail);
 }
 
 float L2SquaredSq8(const float* query, const uint8_t* code, const float* vmin, const float* vscale,
@@ -256,34 +248,14 @@ float Sq8PreparedKernel(const float* prepared, const uint8_t* code, const float*
     if constexpr (Op::kUsesScale) scale = _mm512_loadu_ps(vscale + at);
     return Op::Step(acc, _mm512_loadu_ps(prepared + at), scale, LoadCodes(code + at));
   };
-  __m512 acc0 = _mm512_setzero_ps();
-  __m512 acc1 = _mm512_setzero_ps();
-  __m512 acc2 = _mm512_setzero_ps();
-  __m512 acc3 = _mm512_setzero_ps();
-  int32_t d = 0;
-  for (; d + 4 * kLanes <= dim; d += 4 * kLanes) {
-    acc0 = step(d, acc0);
-    acc1 = step(d + kLanes, acc1);
-    acc2 = step(d + 2 * kLanes, acc2);
-    acc3 = step(d + 3 * kLanes, acc3);
-  }
-  if (d + 2 * kLanes <= dim) {
-    acc0 = step(d, acc0);
-    acc1 = step(d + kLanes, acc1);
-    d += 2 * kLanes;
-  }
-  if (d + kLanes <= dim) {
-    acc2 = step(d, acc2);
-    d += kLanes;
-  }
-  if (d < dim) {
-    const __mmask16 mask = TailMask(dim - d);
+  const auto tail = [&](int32_t at, __m512 acc) {
+    const __mmask16 mask = TailMask(dim - at);
     __m512 scale = _mm512_setzero_ps();
-    if constexpr (Op::kUsesScale) scale = _mm512_maskz_loadu_ps(mask, vscale + d);
-    acc3 = Op::Step(acc3, _mm512_maskz_loadu_ps(mask, prepared + d), scale,
-                    LoadCodesMasked(mask, code + d));
-  }
-  return ReduceAdd(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+    if constexpr (Op::kUsesScale) scale = _mm512_maskz_loadu_ps(mask, vscale + at);
+    return Op::Step(acc, _mm512_maskz_loadu_ps(mask, prepared + at), scale,
+                    LoadCodesMasked(mask, code + at));
+  };
+  return UnrolledSum(dim, step, tail);
 }
 
 float L2SquaredSq8Centered(const float* centered, const uint8_t* code, const float* vscale,
