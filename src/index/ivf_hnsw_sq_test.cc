@@ -167,6 +167,29 @@ TEST_F(FashionMnistTest, SegmentBuiltWithSameModelFindsItsRows) {
     ASSERT_EQ(results.size(), 1u);
     EXPECT_EQ(results[0].row_id, static_cast<uint64_t>(half + row));
   }
+  // The same model without graphs (a graph-less tail segment) and back with them; another
+  // type is refused.
+  const auto graphless = index
+                             ->BuildWithSameModelAs(IndexType::kIvfSq, index->hnsw_params(), second,
+                                                    tail_ids, nullptr, 2)
+                             .value();
+  EXPECT_EQ(graphless->type(), IndexType::kIvfSq);
+  EXPECT_TRUE(graphless->graphs().empty());
+  EXPECT_EQ(graphless->hnsw_params().m, index->hnsw_params().m);
+  const auto with_graphs =
+      graphless
+          ->BuildWithSameModelAs(IndexType::kIvfHnswSq, graphless->hnsw_params(), second, tail_ids,
+                                 nullptr, 2)
+          .value();
+  EXPECT_EQ(with_graphs->graphs().size(), static_cast<size_t>(options.num_partitions));
+  for (const IvfHnswSqIndex* segment : {graphless.get(), with_graphs.get()}) {
+    ASSERT_TRUE(segment->Search({second.data() + 5 * kDim, kDim}, search, &results).ok());
+    ASSERT_EQ(results.size(), 1u);
+    EXPECT_EQ(results[0].row_id, static_cast<uint64_t>(half + 5));
+  }
+  const auto refused = index->BuildWithSameModelAs(IndexType::kHnsw, index->hnsw_params(), second,
+                                                   tail_ids, nullptr, 2);
+  EXPECT_TRUE(refused.status().IsInvalidArgument()) << refused.status();
 }
 
 }  // namespace
