@@ -13,7 +13,8 @@
 // faster than the scenario's one batch per second) --initial_rows (20000, indexed before the
 // stream starts) --interval (maintain --interval, default 20s) --tail_budget_ms (adaptive, 5)
 // --modes (none,interval,adaptive) --out (directory for CSV/SVG, default
-// ./streaming_benchmark_out).
+// ./streaming_benchmark_out) --maintain_nice (maintain --nice; default the CLI's, 10)
+// --maintain_threads (maintain --threads; default every core).
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -39,6 +40,8 @@ struct Config {
   int64_t initial_rows = 20000;
   std::string interval = "20s";
   double tail_budget_ms = 5;
+  int64_t maintain_nice = -1;    // < 0: the CLI's default (10)
+  int64_t maintain_threads = 0;  // 0: the CLI's default (every core)
   std::vector<std::string> modes;
   std::string out;
 };
@@ -89,6 +92,12 @@ Result<ModeResult> RunMode(const Config& config, const std::string& mode, const 
       args.insert(args.end(), {"--adaptive", "--tail-budget-ms", budget, "--min-interval", "1s"});
     }
     args.insert(args.end(), {"--older-than", "1m"});
+    if (config.maintain_nice >= 0) {
+      args.insert(args.end(), {"--nice", std::to_string(config.maintain_nice)});
+    }
+    if (config.maintain_threads > 0) {
+      args.insert(args.end(), {"--threads", std::to_string(config.maintain_threads)});
+    }
     TESSERA_ASSIGN_OR_RETURN(maintainer, base::Spawn(TESSERA_CLI_PATH, args, log));
   }
 
@@ -220,6 +229,8 @@ int Main(int argc, char** argv) {
   config.initial_rows = flags.GetInt("initial_rows", config.initial_rows);
   config.interval = flags.GetString("interval", config.interval);
   config.tail_budget_ms = flags.GetDouble("tail_budget_ms", config.tail_budget_ms);
+  config.maintain_nice = flags.GetInt("maintain_nice", config.maintain_nice);
+  config.maintain_threads = flags.GetInt("maintain_threads", config.maintain_threads);
   std::stringstream modes(flags.GetString("modes", "none,interval,adaptive"));
   for (std::string mode; std::getline(modes, mode, ',');) {
     if (mode != "none" && mode != "interval" && mode != "adaptive") {

@@ -56,6 +56,9 @@ struct CleanupResult {
 struct OptimizeOptions {
   CompactionOptions compaction;
   CleanupOptions cleanup;
+  /// Threads that build index segments (<= 0: every hardware thread); see
+  /// OptimizeIndicesOptions.
+  int32_t num_threads = 0;
 };
 
 /// optimize() = compaction, then index update, then cleanup. Each step runs even if an

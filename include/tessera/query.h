@@ -36,6 +36,8 @@ struct IndexConfig {
   int32_t sample_rate = 256;    ///< k-means training rows per partition
   std::string name;             ///< default "<column>_idx"
   bool replace = true;          ///< replace an existing index of the same name
+  /// Threads that build the index (<= 0: every hardware thread).
+  int32_t num_threads = 0;
   /// Receives the build's progress in [0, 1]. Called from the building thread.
   std::function<void(double fraction)> progress;
 };
@@ -51,6 +53,12 @@ struct IndexInfo {
   int64_t num_unindexed_rows = 0;  ///< live rows of the tail
   int64_t num_segments = 0;
   int64_t size_bytes = 0;
+};
+
+struct OptimizeIndicesOptions {
+  /// Threads that build segments (<= 0: every hardware thread). A maintainer sharing the
+  /// machine with queries gives fewer, so that queries never wait for a core.
+  int32_t num_threads = 0;
 };
 
 /// optimize_indices runs in two commits: first the unindexed tail of every index becomes a new
@@ -111,6 +119,8 @@ class VectorQuery {
     has_metric_ = true;
     return *this;
   }
+  /// Partitions searched per IVF index segment (>= 1). Default: the index's own, 20 for
+  /// IVF_FLAT/IVF_SQ/IVF_PQ, 3 for IVF_HNSW_SQ (a graph per partition; see docs/indexing.md).
   VectorQuery& Nprobes(int32_t nprobes) {
     nprobes_ = nprobes;
     return *this;
@@ -166,7 +176,7 @@ class VectorQuery {
   bool prefilter_ = true;
   DistanceType metric_ = DistanceType::kL2;
   bool has_metric_ = false;
-  int32_t nprobes_ = 20;
+  int32_t nprobes_ = 0;
   int32_t ef_ = 0;
   int32_t refine_factor_ = 0;
   bool fast_search_ = false;

@@ -180,8 +180,9 @@ class Table {
   Result<IndexInfo> IndexStats(std::string_view name);
   /// Errors: kNotFound.
   Status DropIndex(std::string_view name);
-  /// Index the unindexed tail of every index as a new segment (no retraining).
-  Result<OptimizeIndicesResult> OptimizeIndices();
+  /// Index the unindexed tail of every index as a new segment, merge segments, retrain an
+  /// index gone unbalanced (see OptimizeIndicesResult).
+  Result<OptimizeIndicesResult> OptimizeIndices(const OptimizeIndicesOptions& options = {});
 
   // Maintenance. Implemented in src/maintenance/.
 

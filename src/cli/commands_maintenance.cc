@@ -234,7 +234,9 @@ Status RunOptimize(const ParsedArgs& args, const Console& console) {
       result.compaction_status = compacted.status();
       if (compacted.ok()) result.compaction = *compacted;
     } else if (index_only) {
-      auto indexed = table->OptimizeIndices();
+      OptimizeIndicesOptions index_options;
+      index_options.num_threads = options.num_threads;
+      auto indexed = table->OptimizeIndices(index_options);
       result.indices_status = indexed.status();
       if (indexed.ok()) {
         result.index_segments_added = indexed->segments_added;
@@ -487,6 +489,10 @@ std::string FormatDuration(double seconds) {
 std::vector<FlagSpec> OptimizeFlags() {
   std::vector<FlagSpec> flags = CompactionFlags();
   for (FlagSpec& flag : CleanupFlags()) flags.push_back(std::move(flag));
+  flags.push_back({.name = "threads",
+                   .kind = FlagKind::kInt,
+                   .value_name = "N",
+                   .help = "threads that build index segments (default: every core)"});
   return flags;
 }
 
@@ -507,6 +513,10 @@ Result<OptimizeOptions> OptimizeOptionsFromArgs(const ParsedArgs& args) {
   OptimizeOptions options;
   TESSERA_ASSIGN_OR_RETURN(options.compaction, CompactionOptionsFromArgs(args));
   TESSERA_ASSIGN_OR_RETURN(options.cleanup, CleanupOptionsFromArgs(args));
+  TESSERA_ASSIGN_OR_RETURN(options.num_threads, GetInt32Flag(args, "threads", 0));
+  if (args.Has("threads") && options.num_threads < 1) {
+    return UsageError("--threads must be at least 1");
+  }
   return options;
 }
 

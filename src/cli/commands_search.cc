@@ -415,7 +415,7 @@ std::vector<CommandSpec> SearchCommands() {
                  {.name = "nprobes",
                   .kind = FlagKind::kInt,
                   .value_name = "N",
-                  .help = "IVF partitions to search per index segment (default 20)"},
+                  .help = "IVF partitions to search per index segment (default 20; IVF_HNSW_SQ 3)"},
                  {.name = "ef",
                   .kind = FlagKind::kInt,
                   .value_name = "N",

@@ -67,9 +67,9 @@ Status IvfFlatIndex::Search(std::span<const float> query, const SearchOptions& o
     }
     for (int64_t slot = 0; slot < size; ++slot) top->Push(distances[slot], row_ids[slot]);
   };
-  Status status =
-      internal::IvfSearch(model_, metric_, query, lists_.all_row_ids(), options,
-                          /*exact_distances=*/true, scratch.get(), search_partition, results);
+  Status status = internal::IvfSearch(model_, metric_, query, lists_.all_row_ids(), options,
+                                      /*exact_distances=*/true, kDefaultNprobes, scratch.get(),
+                                      search_partition, results);
   scratch_pool_.Release(std::move(scratch));
   return status;
 }

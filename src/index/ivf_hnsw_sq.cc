@@ -14,12 +14,14 @@ namespace {
 
 // Rows sampled to train the scalar quantizer.
 constexpr int64_t kQuantizerSampleRows = 1 << 16;
-// IVF_HNSW_SQ defaults to partitions of at least this many rows: a graph searches a large
-// partition about as fast as a small one (cost grows with log n), so one graph up to ~1M rows
-// is fastest at a given recall (bench/vector_search_benchmark.cc: 3 partitions of Fashion-MNIST
-// probed with nprobes=2 ran at 0.6x hnswlib, one graph at >= 1x). Builds stay parallel:
-// a large graph is built by all threads at once.
-constexpr int64_t kMinRowsPerGraphPartition = 1 << 20;
+// IVF_HNSW_SQ's default partitioning: one partition (one graph) up to HnswGraph::kMaxNarrowNodes
+// rows, above that one partition per kRowsPerGraphPartition rows, so that k-means' uneven
+// partitions (up to 2x the mean) still fit 16-bit links (half the graph's memory and of the bytes a
+// search reads). Measured (bench/vector_search_benchmark.cc): on Fashion-MNIST (60,000 rows) 3
+// partitions probed twice ran at 0.6x hnswlib, one graph at 1.28x; on the 1M x 128 clustered set
+// one 1M graph reached recall 0.95 at 0.93x hnswlib and 0.43x its memory, 20 partitions of ~50,000
+// (nprobes=2) at 2.0x. Builds stay parallel: a large graph is built by all threads at once.
+constexpr int64_t kRowsPerGraphPartition = 32768;
 // Partitions of at least this many rows are built by all threads together.
 constexpr int64_t kConcurrentGraphBuildRows = 4096;
 // Rows of a partition on which a search estimates the selectivity of its filter.
@@ -67,7 +69,11 @@ Result<std::unique_ptr<IvfHnswSqIndex>> IvfHnswSqIndex::Build(const IndexBuildOp
   const int64_t num_rows = static_cast<int64_t>(row_ids.size());
   int64_t default_partitions = DefaultNumPartitions(num_rows, 1);
   if (options.type == IndexType::kIvfHnswSq) {
-    default_partitions = DefaultNumPartitions(num_rows, kMinRowsPerGraphPartition);
+    default_partitions =
+        num_rows <= static_cast<int64_t>(HnswGraph::kMaxNarrowNodes)
+            ? 1
+            : std::min<int64_t>((num_rows + kRowsPerGraphPartition - 1) / kRowsPerGraphPartition,
+                                4096);
   }
   IndexBuildOptions resolved = options;
   if (options.type == IndexType::kHnsw) resolved.num_partitions = 1;
@@ -258,9 +264,10 @@ Status IvfHnswSqIndex::Search(std::span<const float> query, const SearchOptions&
     }
     for (int64_t slot = 0; slot < size; ++slot) top->Push(distances[slot], row_ids[slot]);
   };
-  Status status =
-      internal::IvfSearch(model_, metric_, query, lists_.all_row_ids(), options,
-                          /*exact_distances=*/false, scratch.get(), search_partition, results);
+  Status status = internal::IvfSearch(model_, metric_, query, lists_.all_row_ids(), options,
+                                      /*exact_distances=*/false,
+                                      has_graphs() ? kDefaultGraphNprobes : kDefaultNprobes,
+                                      scratch.get(), search_partition, results);
   scratch_pool_.Release(std::move(scratch));
   return status;
 }

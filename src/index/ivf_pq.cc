@@ -153,9 +153,9 @@ Status IvfPqIndex::Search(std::span<const float> query, const SearchOptions& opt
       top->Push(scale * distances[slot] + offset, row_ids[slot]);
     }
   };
-  Status status =
-      internal::IvfSearch(model_, metric_, query, lists_.all_row_ids(), options,
-                          /*exact_distances=*/false, &scratch->ivf, search_partition, results);
+  Status status = internal::IvfSearch(model_, metric_, query, lists_.all_row_ids(), options,
+                                      /*exact_distances=*/false, kDefaultNprobes, &scratch->ivf,
+                                      search_partition, results);
   scratch_pool_.Release(std::move(scratch));
   return status;
 }

@@ -38,12 +38,19 @@ using VectorLookup = std::function<const float*(uint64_t row_id)>;
 // Receive the fraction of a build done, in [0, 1], non-decreasing; never called concurrently.
 using ProgressCallback = std::function<void(double fraction)>;
 
+// Partitions probed when SearchOptions::nprobes is 0: an IVF index with flat lists, and one
+// with a graph per partition (a graph search costs far more than its share of a list scan,
+// and its partitions are larger).
+inline constexpr int32_t kDefaultNprobes = 20;
+inline constexpr int32_t kDefaultGraphNprobes = 3;
+
 struct SearchOptions {
   int32_t k = 10;
-  // Partitions searched (IVF types). Under a filter accepting a fraction s of the rows,
-  // nprobes / sqrt(s) are searched; and more when those yield fewer than k rows, so k rows come
-  // back whenever the index holds k rows that pass the filter.
-  int32_t nprobes = 20;
+  // Partitions searched (IVF types); 0: the index's default (kDefaultNprobes, or
+  // kDefaultGraphNprobes for an index with a graph per partition). Under a filter accepting a
+  // fraction s of the rows, nprobes / sqrt(s) are searched; and more when those yield fewer
+  // than k rows, so k rows come back whenever the index holds k rows that pass the filter.
+  int32_t nprobes = 0;
   // HNSW beam width; <= 0 picks max(40, 2 * k * max(refine_factor, 1)).
   int32_t ef = 0;
   // <= 0: return k rows ranked by the index's own (approximate) distances. >= 1: collect
@@ -57,9 +64,9 @@ struct SearchOptions {
 struct IndexBuildOptions {
   IndexType type = IndexType::kIvfHnswSq;
   Metric metric = Metric::kL2;
-  // IVF: 0 picks a default: sqrt(num_rows) for IVF_FLAT/IVF_SQ/IVF_PQ; for IVF_HNSW_SQ at most
-  // num_rows / 16384 (a graph searches a large partition in about the time it searches a
-  // small one, so few partitions and nprobes of 1-2 are fastest), all capped to [1, 4096].
+  // IVF: 0 picks a default: sqrt(num_rows) for IVF_FLAT/IVF_SQ/IVF_PQ; for IVF_HNSW_SQ one
+  // partition up to 65,536 rows, above that one per 32,768 rows (graphs of at most 65,536 nodes
+  // store 16-bit links: see ivf_hnsw_sq.cc), all capped to [1, 4096].
   // HNSW always has one partition.
   int32_t num_partitions = 0;
   int32_t sample_rate = 256;    // k-means training rows per partition

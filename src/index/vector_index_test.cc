@@ -169,7 +169,7 @@ TEST_P(VectorIndexTest, RejectsBadSearchArguments) {
   EXPECT_TRUE(index->Search(query, Options(10), &results).IsInvalidArgument());
   query[3] = 0.5f;
   SearchOptions options = Options(10);
-  options.nprobes = 0;
+  options.nprobes = -1;
   EXPECT_TRUE(index->Search(query, options, &results).IsInvalidArgument());
   options = Options(10);
   options.vectors = nullptr;

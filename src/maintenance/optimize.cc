@@ -49,7 +49,9 @@ OptimizeResult Table::Optimize(const OptimizeOptions& options) {
   } else {
     result.compaction_status = compaction.status().WithContext("compaction");
   }
-  auto indices = OptimizeIndices();
+  OptimizeIndicesOptions index_options;
+  index_options.num_threads = options.num_threads;
+  auto indices = OptimizeIndices(index_options);
   if (indices.ok()) {
     result.index_segments_added = indices->segments_added;
     result.rows_indexed = indices->rows_indexed;

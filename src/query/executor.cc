@@ -225,7 +225,7 @@ Result<RecordBatch> QueryExecutor::Run(const VectorQuery& q, std::span<const flo
     if (!std::isfinite(v)) return Status::InvalidArgument("query vector holds NaN or infinity");
   }
   if (q.k_ < 1) return Status::InvalidArgument("search: limit must be >= 1, got ", q.k_);
-  if (q.nprobes_ < 1) return Status::InvalidArgument("search: nprobes must be >= 1");
+  if (q.nprobes_ < 0) return Status::InvalidArgument("search: nprobes must be >= 1");
   if (q.refine_factor_ < 0 || q.ef_ < 0) {
     return Status::InvalidArgument("search: ef and refine_factor must not be negative");
   }

@@ -208,6 +208,7 @@ Result<format::IndexSegmentMeta> BuildVectorSegment(table::TableStore* store,
   if (config.ef_construction > 0) options.ef_construction = config.ef_construction;
   if (config.sample_rate > 0) options.sample_rate = config.sample_rate;
   options.progress = config.progress;
+  options.num_threads = config.num_threads;
   std::vector<float> vectors;
   std::vector<uint64_t> row_ids;
   TESSERA_RETURN_IF_ERROR(
@@ -365,7 +366,7 @@ Status Table::DropIndex(std::string_view name) {
   return internal_store()->Commit(snapshot, txn, build).status();
 }
 
-Result<OptimizeIndicesResult> Table::OptimizeIndices() {
+Result<OptimizeIndicesResult> Table::OptimizeIndices(const OptimizeIndicesOptions& options) {
   if (read_only())
     return Status::InvalidArgument("table is checked out read-only at an old version");
   const int64_t started_us = base::NowMicros();
@@ -415,6 +416,7 @@ Result<OptimizeIndicesResult> Table::OptimizeIndices() {
         config.sample_rate = params.value("sample_rate", 0);
         config.num_sub_vectors = params.value("num_sub_vectors_requested", 0);
       }
+      config.num_threads = options.num_threads;
       Status rebuilt = CreateIndex(segments.front()->column, config);
       if (!rebuilt.ok()) return rebuilt.WithContext("optimize_indices: retraining '", name, "'");
       ++result.indices_retrained;
@@ -526,15 +528,18 @@ Result<OptimizeIndicesResult> Table::OptimizeIndices() {
         const index::IndexType type = !OfIvfHnswSq(first) ? ivf->type()
                                       : graphless         ? index::IndexType::kIvfSq
                                                           : index::IndexType::kIvfHnswSq;
-        TESSERA_ASSIGN_OR_RETURN(built, ivf->BuildWithSameModelAs(type, ivf->hnsw_params(), vectors,
-                                                                  row_ids, nullptr, 0));
+        TESSERA_ASSIGN_OR_RETURN(
+            built, ivf->BuildWithSameModelAs(type, ivf->hnsw_params(), vectors, row_ids, nullptr,
+                                             options.num_threads));
       } else if (const auto* pq = dynamic_cast<const index::IvfPqIndex*>(model.get())) {
-        TESSERA_ASSIGN_OR_RETURN(built, pq->BuildWithSameModel(vectors, row_ids, nullptr, 0));
+        TESSERA_ASSIGN_OR_RETURN(
+            built, pq->BuildWithSameModel(vectors, row_ids, nullptr, options.num_threads));
       } else {
-        index::IndexBuildOptions options;
-        options.type = model->type();
-        options.metric = model->metric();
-        TESSERA_ASSIGN_OR_RETURN(built, index::BuildIndex(options, vectors, dim, row_ids));
+        index::IndexBuildOptions build_options;
+        build_options.type = model->type();
+        build_options.metric = model->metric();
+        build_options.num_threads = options.num_threads;
+        TESSERA_ASSIGN_OR_RETURN(built, index::BuildIndex(build_options, vectors, dim, row_ids));
       }
       TESSERA_ASSIGN_OR_RETURN(format::IndexSegmentMeta segment,
                                WriteSegment(internal_store(), *built));

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,7 +16,9 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -434,7 +437,7 @@ TEST_P(CliMaintenanceTest, OptimizeRunsOneStepWhenAsked) {
   ASSERT_EQ(lines.size(), 2u) << run.out;
   EXPECT_TRUE(lines[0].starts_with("compaction: compacted 4 fragments into 1")) << run.out;
   EXPECT_TRUE(lines[1].starts_with("optimize took ")) << run.out;
-  run = Ok({"optimize", table_, "--index-only"});
+  run = Ok({"optimize", table_, "--index-only", "--threads", "1"});
   EXPECT_TRUE(run.out.starts_with("indices: nothing to index\n")) << run.out;
   run = RunCli(
       {"optimize", table_, "--cleanup-only", "--cleanup-older-than", "0", "--delete-unverified"});
@@ -466,9 +469,28 @@ TEST_P(CliMaintenanceTest, StatsWatchPrintsUntilSigterm) {
   EXPECT_EQ(Json::parse(lines[0])["rows"], 2 * kRowsPerFile);
 }
 
+// The nice values of the threads of process `pid` (field 19 of /proc/PID/task/TID/stat).
+std::vector<int> ThreadNiceness(pid_t pid) {
+  std::vector<int> values;
+  const std::string dir = "/proc/" + std::to_string(pid) + "/task";
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    std::ifstream in(entry.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t paren = stat.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream fields(stat.substr(paren + 1));
+    std::string field;
+    for (int index = 3; index <= 19 && fields >> field; ++index) {
+      if (index == 19) values.push_back(std::stoi(field));
+    }
+  }
+  return values;
+}
+
 TEST_P(CliMaintenanceTest, MaintainStopsOnSigterm) {
   CreateWithFiles(3);
-  CliProcess process = Spawn({"maintain", table_, "--interval", "1h"});
+  CliProcess process = Spawn({"maintain", table_, "--interval", "1h", "--nice", "7"});
   ASSERT_GT(process.pid, 0);
   // Wait for the first run (it starts at once), so the signal handlers are installed.
   const auto deadline = Clock::now() + std::chrono::seconds(60);
@@ -476,6 +498,13 @@ TEST_P(CliMaintenanceTest, MaintainStopsOnSigterm) {
     return out.find('\n') != std::string::npos || Clock::now() > deadline;
   });
   ASSERT_NE(run.out.find("next run in 1h"), std::string::npos) << Describe(run);
+  // Only the thread running optimize is niced (by 7 over the process's own priority).
+  const std::vector<int> niceness = ThreadNiceness(process.pid);
+  const int base = getpriority(PRIO_PROCESS, 0);
+  EXPECT_EQ(std::count(niceness.begin(), niceness.end(), std::min(base + 7, 19)), 1)
+      << ::testing::PrintToString(niceness);
+  EXPECT_GE(std::count(niceness.begin(), niceness.end(), base), 1)
+      << ::testing::PrintToString(niceness);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   const auto signalled = Clock::now();
   ASSERT_EQ(kill(process.pid, SIGTERM), 0);
@@ -517,6 +546,10 @@ TEST_P(CliMaintenanceTest, BadArgumentsAreUsageErrors) {
       RunCli({"maintain", table_, "--adaptive", "--tail-budget-ms", "3", "--target-tail-ms", "3"}),
       1, "same flag");
   ExpectError(RunCli({"maintain", table_, "--interval", "1s", "--max-runs", "0"}), 1, "--max-runs");
+  ExpectError(RunCli({"maintain", table_, "--once", "--nice", "20"}), 1, "--nice");
+  ExpectError(RunCli({"maintain", table_, "--once", "--nice", "-1"}), 1, "--nice");
+  ExpectError(RunCli({"maintain", table_, "--once", "--threads", "0"}), 1, "--threads");
+  ExpectError(RunCli({"optimize", table_, "--threads", "-2"}), 1, "--threads");
   // A failed operation is exit 2.
   ExpectError(RunCli({"compact", root().Path("missing")}), 2, "");
   ExpectError(RunCli({"maintain", root().Path("missing"), "--once"}), 2, "");

@@ -59,10 +59,16 @@ HnswGraph::HnswGraph(const HnswParams& params, uint32_t num_nodes) : params_(par
 uint64_t HnswGraph::ComputeOffsets() {
   level0_stride_ = 1 + 2 * static_cast<size_t>(params_.m);
   upper_stride_ = 1 + static_cast<size_t>(params_.m);
-  upper_offsets_.resize(levels_.size());
+  const size_t n = levels_.size();
+  upper_bits_.assign((n + 63) / 64, 0);
+  upper_rank_.assign((n + 63) / 64, 0);
+  upper_offsets_.clear();
   uint64_t offset = 0;
-  for (size_t node = 0; node < levels_.size(); ++node) {
-    upper_offsets_[node] = offset;
+  for (size_t node = 0; node < n; ++node) {
+    if (node % 64 == 0) upper_rank_[node / 64] = static_cast<uint32_t>(upper_offsets_.size());
+    if (levels_[node] == 0) continue;
+    upper_bits_[node / 64] |= uint64_t{1} << (node % 64);
+    upper_offsets_.push_back(static_cast<uint32_t>(offset));  // the caller rejects > 2^32
     offset += levels_[node] * upper_stride_;
   }
   return offset;
@@ -84,7 +90,7 @@ Result<HnswGraph> HnswGraph::FromArrays(const HnswParams& params, uint32_t entry
     max_level = std::max<int>(max_level, level);
   }
   const uint64_t upper_size = graph.ComputeOffsets();
-  if (level0.size() != static_cast<size_t>(n) * graph.level0_stride_ ||
+  if (upper_size > UINT32_MAX || level0.size() != static_cast<size_t>(n) * graph.level0_stride_ ||
       upper.size() != upper_size) {
     return Status::Corruption("hnsw: link arrays have the wrong size");
   }
@@ -113,34 +119,60 @@ Result<HnswGraph> HnswGraph::FromArrays(const HnswParams& params, uint32_t entry
       }
     }
   }
+  graph.Narrow();
   return graph;
 }
 
-std::span<const uint32_t> HnswGraph::Links(uint32_t node, int level) const {
-  const uint32_t* block = Block(node, level);
-  return {block + 1, block[0]};
+void HnswGraph::Narrow() {
+  if (narrow_ || num_nodes() > kMaxNarrowNodes) return;
+  // Ids < 65,536 and counts <= 256 fit.
+  level0_narrow_.assign(level0_.begin(), level0_.end());
+  upper_narrow_.assign(upper_.begin(), upper_.end());
+  std::vector<uint32_t>().swap(level0_);
+  std::vector<uint32_t>().swap(upper_);
+  narrow_ = true;
+}
+
+std::vector<uint32_t> HnswGraph::level0() const {
+  if (!narrow_) return level0_;
+  return std::vector<uint32_t>(level0_narrow_.begin(), level0_narrow_.end());
+}
+
+std::vector<uint32_t> HnswGraph::upper() const {
+  if (!narrow_) return upper_;
+  return std::vector<uint32_t>(upper_narrow_.begin(), upper_narrow_.end());
+}
+
+std::vector<uint32_t> HnswGraph::Links(uint32_t node, int level) const {
+  std::vector<uint32_t> links(2 * static_cast<size_t>(params_.m) + 1);
+  links.resize(narrow_ ? CopyLinks<false, uint16_t>(node, level, links.data())
+                       : CopyLinks<false, uint32_t>(node, level, links.data()));
+  return links;
 }
 
 size_t HnswGraph::memory_bytes() const {
   return levels_.size() + level0_.size() * sizeof(uint32_t) + upper_.size() * sizeof(uint32_t) +
-         upper_offsets_.size() * sizeof(uint64_t);
+         level0_narrow_.size() * sizeof(uint16_t) + upper_narrow_.size() * sizeof(uint16_t) +
+         upper_bits_.size() * sizeof(uint64_t) + upper_rank_.size() * sizeof(uint32_t) +
+         upper_offsets_.size() * sizeof(uint32_t);
 }
 
-template <bool kLocked>
+template <bool kLocked, class Link>
 uint32_t HnswGraph::CopyLinks(uint32_t node, int level, uint32_t* out) const {
   if constexpr (kLocked) {
+    static_assert(std::is_same_v<Link, uint32_t>, "a graph being built is wide");
     std::lock_guard<std::mutex> lock(locks_->node_locks[node % kLockStripes]);
-    const uint32_t* block = Block(node, level);
+    const uint32_t* block = BlockOf<uint32_t>(node, level);
     std::copy_n(block + 1, block[0], out);
     return block[0];
   } else {
-    const uint32_t* block = Block(node, level);
+    const Link* block = BlockOf<Link>(node, level);
     std::copy_n(block + 1, block[0], out);
     return block[0];
   }
 }
 
-template <bool kLocked, class Space>
+template <bool kLocked, class Link, class Space>
 uint32_t HnswGraph::Descend(const Space& space, uint32_t start, int start_level, int target_level,
                             float* distance) const {
   uint32_t current = start;
@@ -150,7 +182,7 @@ uint32_t HnswGraph::Descend(const Space& space, uint32_t start, int start_level,
     bool changed = true;
     while (changed) {
       changed = false;
-      const uint32_t count = CopyLinks<kLocked>(current, level, links);
+      const uint32_t count = CopyLinks<kLocked, Link>(current, level, links);
       for (uint32_t link = 0; link < count; ++link) {
         const uint32_t next = links[link];
         const float d = space.Distance(next);
@@ -166,7 +198,7 @@ uint32_t HnswGraph::Descend(const Space& space, uint32_t start, int start_level,
   return current;
 }
 
-template <bool kLocked, class Space>
+template <bool kLocked, class Link, class Space>
 void HnswGraph::SearchLevel(const Space& space, uint32_t entry, float entry_distance, int32_t ef,
                             int level, NodeFilter filter, HnswScratch* scratch) const {
   scratch->Reset(num_nodes());
@@ -188,10 +220,10 @@ void HnswGraph::SearchLevel(const Space& space, uint32_t entry, float entry_dist
 
     // Two passes over the links: first find the unvisited ones (prefetching the visited
     // stamps), then compute their distances while prefetching the next nodes' data.
-    const uint32_t* block = Block(current.node, level);
+    const Link* block = BlockOf<Link>(current.node, level);
     uint32_t copied[2 * 128 + 1];
     if constexpr (kLocked) {  // links being rewritten by other threads: take a snapshot
-      copied[0] = CopyLinks<true>(current.node, level, copied + 1);
+      copied[0] = CopyLinks<true, uint32_t>(current.node, level, copied + 1);
       block = copied;
     }
     const uint32_t count = block[0];
@@ -226,11 +258,21 @@ void HnswGraph::SearchLevel(const Space& space, uint32_t entry, float entry_dist
 template <class Space>
 void HnswGraph::Search(const Space& space, int32_t ef, NodeFilter filter, HnswScratch* scratch,
                        std::vector<HnswCandidate>* out) const {
+  if (narrow_) {
+    SearchWith<uint16_t>(space, ef, filter, scratch, out);
+  } else {
+    SearchWith<uint32_t>(space, ef, filter, scratch, out);
+  }
+}
+
+template <class Link, class Space>
+void HnswGraph::SearchWith(const Space& space, int32_t ef, NodeFilter filter, HnswScratch* scratch,
+                           std::vector<HnswCandidate>* out) const {
   out->clear();
   if (max_level_ < 0) return;
   float entry_distance = 0.0f;
-  const uint32_t entry = Descend<false>(space, entry_point_, max_level_, 0, &entry_distance);
-  SearchLevel<false>(space, entry, entry_distance, ef, 0, filter, scratch);
+  const uint32_t entry = Descend<false, Link>(space, entry_point_, max_level_, 0, &entry_distance);
+  SearchLevel<false, Link>(space, entry, entry_distance, ef, 0, filter, scratch);
   out->assign(scratch->results.begin(), scratch->results.end());
   std::sort(out->begin(), out->end(), Ascending);
 }
@@ -259,6 +301,7 @@ void HnswGraph::SelectNeighbors(const FloatSpace& space, std::vector<HnswCandida
 }
 
 void HnswGraph::Insert(uint32_t node, const FloatSpace& graph_space, HnswScratch* scratch) {
+  if (narrow_) std::abort();  // REQUIRES violated: a built graph is immutable
   InsertImpl<false>(node, graph_space, scratch);
 }
 
@@ -280,7 +323,8 @@ void HnswGraph::InsertImpl(uint32_t node, const FloatSpace& graph_space, HnswScr
 
   const FloatSpace space = graph_space.WithQuery(graph_space.Vector(node));
   float entry_distance = 0.0f;
-  uint32_t entry = Descend<kLocked>(space, top_node, top_level, node_level, &entry_distance);
+  uint32_t entry =
+      Descend<kLocked, uint32_t>(space, top_node, top_level, node_level, &entry_distance);
   std::vector<HnswCandidate>& pruned = scratch->pruned;
   auto lock_node = [this](uint32_t id) {
     if constexpr (kLocked) {
@@ -290,8 +334,8 @@ void HnswGraph::InsertImpl(uint32_t node, const FloatSpace& graph_space, HnswScr
     }
   };
   for (int level = std::min(node_level, top_level); level >= 0; --level) {
-    SearchLevel<kLocked>(space, entry, entry_distance, params_.ef_construction, level, NodeFilter(),
-                         scratch);
+    SearchLevel<kLocked, uint32_t>(space, entry, entry_distance, params_.ef_construction, level,
+                                   NodeFilter(), scratch);
     std::vector<HnswCandidate> neighbors(scratch->results.begin(), scratch->results.end());
     SelectNeighbors(space, &neighbors, params_.m, scratch);
     std::sort(neighbors.begin(), neighbors.end(), Ascending);
@@ -354,6 +398,7 @@ void HnswGraph::Build(const FloatSpace& space, int num_threads) {
   // Few nodes per thread: locking costs more than it saves.
   if (num_threads <= 1 || n < 1024) {
     for (uint32_t node = 0; node < n; ++node) InsertImpl<false>(node, space, &scratch);
+    Narrow();
     return;
   }
   locks_ = std::make_unique<BuildLocks>();
@@ -372,6 +417,7 @@ void HnswGraph::Build(const FloatSpace& space, int num_threads) {
   worker(&scratch);
   for (std::thread& thread : threads) thread.join();
   locks_.reset();
+  Narrow();
 }
 
 template void HnswGraph::Search<FloatSpace>(const FloatSpace&, int32_t, NodeFilter, HnswScratch*,

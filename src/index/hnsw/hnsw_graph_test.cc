@@ -128,7 +128,7 @@ TEST_F(HnswGraphTest, LinksAreBoundedAndValid) {
   EXPECT_GE(graph.max_level(), 1);
   for (uint32_t node = 0; node < graph.num_nodes(); ++node) {
     for (int level = 0; level <= graph.levels()[node]; ++level) {
-      const std::span<const uint32_t> links = graph.Links(node, level);
+      const std::vector<uint32_t> links = graph.Links(node, level);
       ASSERT_LE(links.size(), static_cast<size_t>(level == 0 ? 32 : 16));
       std::set<uint32_t> unique(links.begin(), links.end());
       EXPECT_EQ(unique.size(), links.size());
@@ -207,11 +207,68 @@ TEST(HnswGraphSmallTest, FromArraysRoundTripsAndRejectsBadLinks) {
   EXPECT_TRUE(HnswGraph::FromArrays(params, 500, graph.levels(), graph.level0(), graph.upper())
                   .status()
                   .IsCorruption());
-  std::vector<uint32_t> short_level0(graph.level0().begin(), graph.level0().end() - 1);
+  std::vector<uint32_t> short_level0 = graph.level0();
+  short_level0.pop_back();
   EXPECT_TRUE(HnswGraph::FromArrays(params, graph.entry_point(), graph.levels(), short_level0,
                                     graph.upper())
                   .status()
                   .IsCorruption());
+}
+
+TEST_F(HnswGraphTest, NarrowLinksSearchExactlyAsTheWideOnes) {
+  // Insert() never narrows, Build() with one thread inserts in the same order and narrows:
+  // the same graph in two widths.
+  HnswGraph wide(graph_->params(), kRows);
+  HnswScratch scratch;
+  const FloatSpace space(base_->data(), kDim, Metric::kL2);
+  for (uint32_t node = 0; node < kRows; ++node) wide.Insert(node, space, &scratch);
+  ASSERT_FALSE(wide.narrow());
+  ASSERT_TRUE(graph_->narrow());
+  EXPECT_EQ(wide.level0(), graph_->level0());
+  EXPECT_EQ(wide.upper(), graph_->upper());
+  // Level 0 is (1 + 2m) ids per node: 2 bytes each instead of 4.
+  EXPECT_EQ(wide.memory_bytes() - graph_->memory_bytes(),
+            (wide.level0().size() + wide.upper().size()) * sizeof(uint16_t));
+  std::vector<HnswCandidate> from_wide;
+  std::vector<HnswCandidate> from_narrow;
+  for (int64_t q = 0; q < kQueries; ++q) {
+    const FloatSpace query = space.WithQuery(queries_->data() + q * kDim);
+    wide.Search(query, 32, NodeFilter(), &scratch, &from_wide);
+    graph_->Search(query, 32, NodeFilter(), &scratch, &from_narrow);
+    ASSERT_EQ(from_wide.size(), from_narrow.size());
+    for (size_t idx = 0; idx < from_wide.size(); ++idx) {
+      ASSERT_EQ(from_wide[idx].node, from_narrow[idx].node) << "query " << q;
+    }
+  }
+  // A serialized narrow graph reads back narrow, with the same links.
+  HnswGraph copy = HnswGraph::FromArrays(graph_->params(), graph_->entry_point(), graph_->levels(),
+                                         graph_->level0(), graph_->upper())
+                       .value();
+  EXPECT_TRUE(copy.narrow());
+  EXPECT_EQ(copy.level0(), wide.level0());
+}
+
+TEST(HnswGraphSmallTest, GraphsAboveTheNarrowLimitKeepWideLinks) {
+  // 65,537 nodes: node ids no longer fit in 16 bits.
+  const uint32_t n = HnswGraph::kMaxNarrowNodes + 1;
+  std::vector<float> data(2 * static_cast<size_t>(n));
+  for (uint32_t node = 0; node < n; ++node) {
+    data[2 * node] = static_cast<float>(node % 256);
+    data[2 * node + 1] = static_cast<float>(node / 256);
+  }
+  HnswParams params;
+  params.m = 4;
+  params.ef_construction = 8;
+  HnswGraph graph(params, n);
+  graph.Build(FloatSpace(data.data(), 2, Metric::kL2), /*num_threads=*/2);
+  EXPECT_FALSE(graph.narrow());
+  HnswScratch scratch;
+  std::vector<HnswCandidate> out;
+  const float last[2] = {data[2 * (n - 1)], data[2 * (n - 1) + 1]};  // the node above 65,535
+  graph.Search(FloatSpace(data.data(), 2, Metric::kL2, last), 8, NodeFilter(), &scratch, &out);
+  ASSERT_FALSE(out.empty());
+  EXPECT_EQ(out[0].node, n - 1);
+  EXPECT_EQ(out[0].distance, 0.0f);
 }
 
 }  // namespace

@@ -67,8 +67,8 @@ inline Status ValidateSearch(std::span<const float> query, int32_t dim,
   for (float value : query) {
     if (!std::isfinite(value)) return Status::InvalidArgument("search: non-finite query value");
   }
-  if (options.k < 0 || options.nprobes < 1) {
-    return Status::InvalidArgument("search: need k >= 0 and nprobes >= 1");
+  if (options.k < 0 || options.nprobes < 0) {
+    return Status::InvalidArgument("search: need k >= 0 and nprobes >= 1 (or 0: the default)");
   }
   if (uses_refine && options.refine_factor >= 1 && options.vectors == nullptr) {
     return Status::InvalidArgument("search: refine_factor needs a vector lookup");
@@ -96,7 +96,7 @@ inline double EstimateSelectivity(const RowFilter* filter, std::span<const uint6
 template <class SearchPartition>
 Status IvfSearch(const IvfModel& model, Metric metric, std::span<const float> query,
                  std::span<const uint64_t> row_ids, const SearchOptions& options,
-                 bool exact_distances, IvfSearchScratch* scratch,
+                 bool exact_distances, int32_t default_nprobes, IvfSearchScratch* scratch,
                  const SearchPartition& search_partition, std::vector<Neighbor>* results) {
   results->clear();
   const int32_t dim = model.dim();
@@ -107,8 +107,9 @@ Status IvfSearch(const IvfModel& model, Metric metric, std::span<const float> qu
   const float* q = scratch->query.data();
   const int32_t num_partitions = model.num_partitions();
   const double selectivity = EstimateSelectivity(options.filter, row_ids);
+  const int32_t requested = options.nprobes > 0 ? options.nprobes : default_nprobes;
   const int32_t nprobes = static_cast<int32_t>(std::min<double>(
-      std::ceil(static_cast<double>(options.nprobes) / std::sqrt(selectivity)), num_partitions));
+      std::ceil(static_cast<double>(requested) / std::sqrt(selectivity)), num_partitions));
   model.RankPartitions(q, nprobes, &scratch->centroid_distances, &scratch->partition_order);
 
   const bool refine = !exact_distances && options.refine_factor >= 1;
