@@ -13,7 +13,9 @@ namespace tessera {
 
 struct CompactionOptions {
   /// Fragments are merged up to this many live rows; a fragment at or above it is never
-  /// rewritten again unless its deleted fraction passes the threshold below.
+  /// rewritten again unless its deleted fraction passes the threshold below. Below it, a
+  /// fragment is rewritten only together with at least as many rows as it holds, so each
+  /// rewrite at least doubles it (bounded write amplification).
   int64_t target_rows_per_fragment = 1 << 20;
   /// Rewrite a fragment whose deleted fraction exceeds this, dropping the deleted rows.
   double materialize_deletions_threshold = 0.10;

@@ -1,6 +1,10 @@
 // Compaction (Table::CompactFiles). Plan bins of consecutive small fragments up to the target
 // size (and fragments with too many deleted rows), copy each bin's live rows into one new data
-// file in bounded batches, and commit the swap. Row ids never change, so index segments and
+// file in bounded batches, and commit the swap. A fragment is rewritten only together with at
+// least as many rows as it holds (the bin trims a larger fragment off its ends), so every
+// rewrite at least doubles it: a row is copied O(log(target / batch)) times on its way to the
+// target size, not once per run (a stream's growing fragment merged with each run's new small
+// ones would copy the whole table every run). Row ids never change, so index segments and
 // concurrent deletes stay valid; deleted rows that are dropped ("materialized") leave the
 // deletion state, which is consolidated into one file.
 #include <algorithm>
@@ -18,7 +22,31 @@ struct Bin {
   std::vector<int> fragments;  // indices into the snapshot's fragment list
   int64_t live_rows = 0;
   int64_t deleted_rows = 0;
+  std::vector<int64_t> live;      // per fragment
+  std::vector<bool> materialize;  // per fragment: rewritten anyway to drop deleted rows
+  std::vector<int64_t> deleted;   // per fragment, counted if materialize
 };
+
+// Drop from the ends of `bin` a fragment that holds more live rows than the rest of the bin
+// and needs no materialization, until none does.
+void TrimLargeEnds(Bin* bin) {
+  while (bin->fragments.size() >= 2) {
+    const size_t last = bin->fragments.size() - 1;
+    size_t drop = last + 1;
+    if (!bin->materialize[0] && bin->live[0] > bin->live_rows - bin->live[0]) {
+      drop = 0;
+    } else if (!bin->materialize[last] && bin->live[last] > bin->live_rows - bin->live[last]) {
+      drop = last;
+    }
+    if (drop > last) return;
+    bin->live_rows -= bin->live[drop];
+    bin->deleted_rows -= bin->deleted[drop];
+    bin->fragments.erase(bin->fragments.begin() + static_cast<std::ptrdiff_t>(drop));
+    bin->live.erase(bin->live.begin() + static_cast<std::ptrdiff_t>(drop));
+    bin->materialize.erase(bin->materialize.begin() + static_cast<std::ptrdiff_t>(drop));
+    bin->deleted.erase(bin->deleted.begin() + static_cast<std::ptrdiff_t>(drop));
+  }
+}
 
 int64_t DeletedIn(const format::FragmentMeta& fragment, const table::Snapshot& snapshot) {
   if (snapshot.deleted().isEmpty()) return 0;
@@ -34,6 +62,7 @@ std::vector<Bin> PlanBins(const table::Snapshot& snapshot, const CompactionOptio
   Bin current;
   int64_t planned_rows = 0;
   const auto flush = [&]() {
+    TrimLargeEnds(&current);
     // A single fragment is rewritten only to drop its deleted rows.
     if (current.fragments.size() >= 2 ||
         (current.fragments.size() == 1 && current.deleted_rows > 0)) {
@@ -61,6 +90,9 @@ std::vector<Bin> PlanBins(const table::Snapshot& snapshot, const CompactionOptio
       current.fragments = {static_cast<int>(f)};
       current.live_rows = live;
       current.deleted_rows = deleted;
+      current.live = {live};
+      current.materialize = {true};
+      current.deleted = {deleted};
       flush();
       continue;
     }
@@ -70,6 +102,9 @@ std::vector<Bin> PlanBins(const table::Snapshot& snapshot, const CompactionOptio
     current.fragments.push_back(static_cast<int>(f));
     current.live_rows += live;
     current.deleted_rows += materialize ? deleted : 0;
+    current.live.push_back(live);
+    current.materialize.push_back(materialize);
+    current.deleted.push_back(materialize ? deleted : 0);
   }
   flush();
   return bins;

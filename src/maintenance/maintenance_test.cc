@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <thread>
@@ -80,6 +82,27 @@ TEST_F(MaintenanceTest, CompactionMergesSmallFragmentsAndKeepsRowIds) {
   ASSERT_TRUE(table_->CheckoutLatest().ok());
   // New rows keep getting fresh row ids after compaction.
   EXPECT_EQ(table_->Add(MakeBatch(5000, 5)).value().first_row_id, 1000u);
+}
+
+TEST_F(MaintenanceTest, StreamCompactionCopiesEachRowLogarithmicallyOften) {
+  // A stream compacted after every add: merging the growing fragment with each new one would
+  // copy the table every run (~128 * 129 / 2 * 100 = 825,600 rows); a fragment that only joins
+  // rewrites with at least as many rows as it holds is copied once per doubling.
+  constexpr int kAdds = 128;
+  constexpr int64_t kRows = 100;
+  int64_t rewritten = 0;
+  int64_t max_fragments = 0;
+  for (int i = 0; i < kAdds; ++i) {
+    ASSERT_TRUE(table_->Add(MakeBatch(i * kRows, kRows)).ok());
+    rewritten += table_->CompactFiles().value().rows_rewritten;
+    max_fragments = std::max(max_fragments, Fragments());
+  }
+  EXPECT_LE(rewritten, kAdds * kRows * 7);  // log2(128) = 7 doublings per row at most
+  EXPECT_LE(max_fragments, 8);              // one per power of two, like a binary counter
+  EXPECT_EQ(Fragments(), 1);                // 128 = 2^7: one fragment in the end
+  EXPECT_EQ(table_->CountRows().value(), kAdds * kRows);
+  std::printf("stream of %d adds: %lld rows copied for %lld stored\n", kAdds,
+              static_cast<long long>(rewritten), static_cast<long long>(kAdds * kRows));
 }
 
 TEST_F(MaintenanceTest, CompactionMaterializesDeletionsAboveThreshold) {
