@@ -221,7 +221,8 @@ TEST(IvfHnswSqTest, DefaultPartitionsKeepGraphsNarrowAndDefaultNprobesFindsNeigh
   search.k = 10;
   search.refine_factor = 4;
   const RecallRun run = MeasureRecall(*index, base, queries, kDim, truth, search);
-  std::printf("70k x 8, 3 partitions, default nprobes and ef, refine 4: recall@10 %.4f\n", run.recall);
+  std::printf("70k x 8, 3 partitions, default nprobes and ef, refine 4: recall@10 %.4f\n",
+              run.recall);
   EXPECT_GE(run.recall, 0.95);
 }
 
