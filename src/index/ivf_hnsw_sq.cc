@@ -8,6 +8,7 @@
 #include "index/parallel_internal.h"
 #include "index/payload_codec_internal.h"
 #include "index/simd/distance.h"
+#include "index/top_k.h"
 
 namespace tessera::index {
 namespace {
@@ -22,6 +23,15 @@ constexpr int64_t kQuantizerSampleRows = 1 << 16;
 // one 1M graph reached recall 0.95 at 0.93x hnswlib and 0.43x its memory, 20 partitions of ~50,000
 // (nprobes=2) at 2.0x. Builds stay parallel: a large graph is built by all threads at once.
 constexpr int64_t kRowsPerGraphPartition = 32768;
+// ...but partitions only pay when a row's nearest neighbours share its partition: on data
+// without cluster structure (the 1M x 128 set generated with one cluster) 31 partitions probed 4
+// times reached recall 0.88 at 0.5x hnswlib's speed, while one graph reaches 0.95 at about
+// hnswlib's. So the default partitioning is kept only if the kDefaultGraphNprobes nearest
+// partitions of sampled rows hold at least kMinNeighbourCoverage of their exact 10 nearest
+// neighbours (among a strided sample of the rows); else the index is one graph.
+constexpr double kMinNeighbourCoverage = 0.97;
+constexpr int64_t kCoverageQueries = 200;
+constexpr int64_t kCoverageBaseRows = 32768;
 // Partitions of at least this many rows are built by all threads together.
 constexpr int64_t kConcurrentGraphBuildRows = 4096;
 // Rows of a partition on which a search estimates the selectivity of its filter.
@@ -56,7 +66,90 @@ bool FilterIsSelective(const RowFilter* filter, const uint64_t* row_ids, int64_t
   return accepted * size < 2 * static_cast<int64_t>(ef) * sample;
 }
 
+// The default partition count of IVF_HNSW_SQ before the neighbour check.
+int64_t DefaultGraphPartitions(int64_t num_rows) {
+  if (num_rows <= static_cast<int64_t>(HnswGraph::kMaxNarrowNodes)) return 1;
+  return std::min<int64_t>((num_rows + kRowsPerGraphPartition - 1) / kRowsPerGraphPartition, 4096);
+}
+
+// Return the fraction of the exact 10 nearest neighbours of sampled rows that lie in the
+// `probes` partitions of `model` nearest to the row, neighbours taken among a strided sample of
+// kCoverageBaseRows rows (top 10 of a sample is a wider neighbourhood than top 10 of all rows:
+// the estimate errs on the low side). REQUIRES: vectors holds > 2 * kCoverageBaseRows rows.
+double NeighbourCoverage(const IvfModel& model, std::span<const float> vectors, int32_t dim,
+                         Metric metric, int32_t probes, int num_threads) {
+  constexpr int32_t kK = 10;
+  const int64_t num_rows = static_cast<int64_t>(vectors.size()) / dim;
+  const int64_t stride = num_rows / kCoverageBaseRows;  // >= 2
+  std::vector<float> base(static_cast<size_t>(kCoverageBaseRows) * dim);
+  for (int64_t row = 0; row < kCoverageBaseRows; ++row) {
+    std::copy_n(vectors.data() + row * stride * dim, dim, base.data() + row * dim);
+  }
+  std::vector<int32_t> base_partition(kCoverageBaseRows);
+  model.Assign(base, base_partition, num_threads);
+  const simd::DistanceKernels& kernels = simd::BestKernels();
+  std::vector<int64_t> covered(num_threads, 0);
+  internal::ParallelFor(kCoverageQueries, num_threads, [&](int64_t begin, int64_t end, int t) {
+    std::vector<float> distances(kCoverageBaseRows);
+    std::vector<float> centroid_distances;
+    std::vector<int32_t> order;
+    for (int64_t query = begin; query < end; ++query) {
+      // A row between two sampled ones: never in the base sample itself.
+      const int64_t query_row = query * (num_rows / kCoverageQueries) + 1;
+      const float* q = vectors.data() + query_row * dim;
+      if (metric == Metric::kL2) {
+        kernels.l2_squared_batch(q, base.data(), kCoverageBaseRows, dim, distances.data());
+      } else {
+        kernels.dot_batch(q, base.data(), kCoverageBaseRows, dim, distances.data());
+        for (float& d : distances) d = -d;
+      }
+      TopK top(kK);
+      const int64_t self = query_row % stride == 0 ? query_row / stride : -1;
+      for (int64_t row = 0; row < kCoverageBaseRows; ++row) {
+        if (row != self) top.Push(distances[row], static_cast<uint64_t>(row));
+      }
+      model.RankPartitions(q, probes, &centroid_distances, &order);
+      for (const Neighbor& neighbour : top.Take()) {
+        const int32_t partition = base_partition[neighbour.row_id];
+        covered[t] +=
+            std::find(order.begin(), order.begin() + probes, partition) != order.begin() + probes;
+      }
+    }
+  });
+  int64_t total = 0;
+  for (int64_t count : covered) total += count;
+  return static_cast<double>(total) / static_cast<double>(kCoverageQueries * kK);
+}
+
+// Return `model`, or a one-partition model if its partitions do not hold the neighbours of
+// rows (see kMinNeighbourCoverage).
+Result<IvfModel> KeepPartitionsIfTheyHoldNeighbours(IvfModel model, const IvfBuildInput& input,
+                                                    const IndexBuildOptions& options) {
+  if (model.num_partitions() <= 1 || input.num_rows <= 2 * kCoverageBaseRows) return model;
+  const int32_t probes = std::min(kDefaultGraphNprobes, model.num_partitions());
+  const double coverage = NeighbourCoverage(model, input.vectors, input.dim, options.metric, probes,
+                                            internal::ResolveNumThreads(options.num_threads));
+  if (coverage >= kMinNeighbourCoverage) return model;
+  return IvfModel::Train(input.vectors, input.dim, options.metric, 1, options);
+}
+
 }  // namespace
+
+Result<int32_t> DefaultIvfHnswSqPartitions(std::span<const float> vectors, int32_t dim,
+                                           Metric metric, int num_threads) {
+  IndexBuildOptions options;
+  options.metric = metric;
+  options.num_threads = num_threads;
+  const int64_t num_rows = dim > 0 ? static_cast<int64_t>(vectors.size()) / dim : 0;
+  std::vector<uint64_t> row_ids(num_rows);
+  TESSERA_ASSIGN_OR_RETURN(IvfBuildInput input, PrepareIvfBuild(options, vectors, dim, row_ids,
+                                                                DefaultGraphPartitions(num_rows)));
+  TESSERA_ASSIGN_OR_RETURN(
+      IvfModel model, IvfModel::Train(input.vectors, dim, metric, input.num_partitions, options));
+  TESSERA_ASSIGN_OR_RETURN(model,
+                           KeepPartitionsIfTheyHoldNeighbours(std::move(model), input, options));
+  return model.num_partitions();
+}
 
 Result<std::unique_ptr<IvfHnswSqIndex>> IvfHnswSqIndex::Build(const IndexBuildOptions& options,
                                                               std::span<const float> vectors,
@@ -68,13 +161,7 @@ Result<std::unique_ptr<IvfHnswSqIndex>> IvfHnswSqIndex::Build(const IndexBuildOp
   }
   const int64_t num_rows = static_cast<int64_t>(row_ids.size());
   int64_t default_partitions = DefaultNumPartitions(num_rows, 1);
-  if (options.type == IndexType::kIvfHnswSq) {
-    default_partitions =
-        num_rows <= static_cast<int64_t>(HnswGraph::kMaxNarrowNodes)
-            ? 1
-            : std::min<int64_t>((num_rows + kRowsPerGraphPartition - 1) / kRowsPerGraphPartition,
-                                4096);
-  }
+  if (options.type == IndexType::kIvfHnswSq) default_partitions = DefaultGraphPartitions(num_rows);
   IndexBuildOptions resolved = options;
   if (options.type == IndexType::kHnsw) resolved.num_partitions = 1;
   TESSERA_ASSIGN_OR_RETURN(IvfBuildInput input,
@@ -89,6 +176,10 @@ Result<std::unique_ptr<IvfHnswSqIndex>> IvfHnswSqIndex::Build(const IndexBuildOp
   index->hnsw_params_.seed = options.seed;
   TESSERA_ASSIGN_OR_RETURN(index->model_, IvfModel::Train(input.vectors, dim, options.metric,
                                                           input.num_partitions, resolved));
+  if (options.type == IndexType::kIvfHnswSq && options.num_partitions == 0) {
+    TESSERA_ASSIGN_OR_RETURN(index->model_, KeepPartitionsIfTheyHoldNeighbours(
+                                                std::move(index->model_), input, resolved));
+  }
   ScalarQuantizerOptions sq_options;
   sq_options.clip_fraction = options.sq_clip_fraction;
   TESSERA_ASSIGN_OR_RETURN(

@@ -23,6 +23,11 @@
 
 namespace tessera::index {
 
+// The partition count a default IVF_HNSW_SQ build over `vectors` chooses (k-means and the
+// neighbour check of ivf_hnsw_sq.cc, no graphs): for tests and tools. Errors: as Build().
+Result<int32_t> DefaultIvfHnswSqPartitions(std::span<const float> vectors, int32_t dim,
+                                           Metric metric, int num_threads);
+
 class IvfHnswSqIndex final : public VectorIndex {
  public:
   // Build an index of options.type (kIvfHnswSq, kIvfSq or kHnsw). Partition graphs are built

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <random>
 
 #include "index/index_test_util_internal.h"
 
@@ -224,6 +225,21 @@ TEST(IvfHnswSqTest, DefaultPartitionsKeepGraphsNarrowAndDefaultNprobesFindsNeigh
   std::printf("70k x 8, 3 partitions, default nprobes and ef, refine 4: recall@10 %.4f\n",
               run.recall);
   EXPECT_GE(run.recall, 0.95);
+}
+
+TEST(IvfHnswSqTest, DefaultPartitionsOnlyWhereNeighboursShareAPartition) {
+  // 200,000 rows: 7 partitions by size. Clustered rows keep their neighbours within the 3
+  // nearest partitions: partitioned. Uniform rows have neighbours across partition borders in
+  // every direction: one graph.
+  constexpr int32_t kDim = 16;
+  constexpr int64_t kRows = 200000;
+  const std::vector<float> clustered = ClusteredVectors(kRows, kDim, 64, 0.05f, 5);
+  EXPECT_EQ(DefaultIvfHnswSqPartitions(clustered, kDim, Metric::kL2, 2).value(), 7);
+  std::vector<float> uniform(static_cast<size_t>(kRows) * kDim);
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<float> value(-1.0f, 1.0f);
+  for (float& v : uniform) v = value(rng);
+  EXPECT_EQ(DefaultIvfHnswSqPartitions(uniform, kDim, Metric::kL2, 2).value(), 1);
 }
 
 }  // namespace

@@ -65,8 +65,9 @@ struct IndexBuildOptions {
   IndexType type = IndexType::kIvfHnswSq;
   Metric metric = Metric::kL2;
   // IVF: 0 picks a default: sqrt(num_rows) for IVF_FLAT/IVF_SQ/IVF_PQ; for IVF_HNSW_SQ one
-  // partition up to 65,536 rows, above that one per 32,768 rows (graphs of at most 65,536 nodes
-  // store 16-bit links: see ivf_hnsw_sq.cc), all capped to [1, 4096].
+  // partition up to 65,536 rows, above that one per 32,768 rows if those partitions hold the
+  // rows' nearest neighbours, else one (graphs of at most 65,536 nodes store 16-bit links: see
+  // ivf_hnsw_sq.cc), all capped to [1, 4096].
   // HNSW always has one partition.
   int32_t num_partitions = 0;
   int32_t sample_rate = 256;    // k-means training rows per partition
