@@ -4,6 +4,7 @@
 #include <cmath>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "io/file_system.h"
 #include "tessera/table.h"
@@ -223,6 +224,18 @@ TEST_F(SearchTest, IndexedRecallAgainstExactSearch) {
   }
   const double recall = static_cast<double>(hits) / (kQueries * 10);
   EXPECT_GE(recall, 0.9) << recall;
+}
+
+TEST_F(SearchTest, IndexBuildKeepsToItsThreadCount) {
+  // 8 partitions of ~750 rows: their graphs are built one per thread and each reports its
+  // progress from the thread that built it. With one thread, that is always the caller's.
+  IndexConfig config;
+  config.num_partitions = 8;
+  config.num_threads = 1;
+  std::set<std::thread::id> reporters;
+  config.progress = [&](double) { reporters.insert(std::this_thread::get_id()); };
+  ASSERT_TRUE(table_->CreateIndex("vector", config).ok());
+  EXPECT_EQ(reporters, std::set<std::thread::id>{std::this_thread::get_id()});
 }
 
 TEST_F(SearchTest, IvfPqThroughTheTable) {
